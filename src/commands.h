@@ -1,0 +1,13 @@
+/*
+ * commands.h -- every subcommand's entry point.  Each takes the argv that
+ * starts at its own name and returns an exit code (cli.h).
+ */
+#ifndef DMQTT_COMMANDS_H
+#define DMQTT_COMMANDS_H
+
+int cmd_version(int argc, char **argv);
+
+/* Text of "dmqtt version" for other messages: "dmqtt 0.1.0 (triple)". */
+const char *dmqtt_version_short(void);
+
+#endif

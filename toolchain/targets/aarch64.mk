@@ -1,0 +1,10 @@
+# aarch64-linux-musl: arm64v8 hubs (VHE09, VHH09, VHE10, VHH10).
+# Debian's cross gcc with Debian's musl-dev:arm64 as the sysroot.
+TRIPLE  := aarch64-linux-musl
+CC      := aarch64-linux-gnu-gcc -specs=$(DEPS)/sysroot-arm64/musl-gcc.specs
+AR      := aarch64-linux-gnu-ar
+STRIP   := aarch64-linux-gnu-strip
+T_CFLAGS  :=
+# 64 KiB segment alignment would pad a small static file by tens of KiB.
+T_LDFLAGS := -static -Wl,-z,max-page-size=4096
+QEMU    := qemu-aarch64-static

@@ -1,0 +1,10 @@
+# armv7-linux-musleabihf: arm32v7 hubs (VHC05, VHC25).
+# Debian's armhf cross gcc (ARMv7-A, Thumb-2, VFPv3-D16, hard float) with
+# Debian's musl-dev:armhf as the sysroot.
+TRIPLE  := armv7-linux-musleabihf
+CC      := arm-linux-gnueabihf-gcc -specs=$(DEPS)/sysroot-armhf/musl-gcc.specs
+AR      := arm-linux-gnueabihf-ar
+STRIP   := arm-linux-gnueabihf-strip
+T_CFLAGS  := -march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard -mthumb
+T_LDFLAGS := -static -Wl,-z,max-page-size=4096
+QEMU    := qemu-arm-static
