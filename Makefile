@@ -87,7 +87,8 @@ endif
 # ---- unit tests: one binary per target
 unit-bin: $(B)/unit
 $(B)/unit: $(call obj,$(UNIT_SRC)) $(LIB_OBJ) $(BEARSSL)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 $(B)/obj/test/unit/%.o: CFLAGS += -Itest/unit
 
 unit:
@@ -97,7 +98,8 @@ unit:
 # ---- fuzzing: fuzz/<name>.c -> build/fuzz/<name>
 fuzz-bins: $(FUZZ_BIN)
 build/fuzz/%: $(B)/obj/fuzz/%.o $(LIB_OBJ) $(BEARSSL)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 FUZZ_SECONDS ?= 60
 fuzz:

@@ -157,14 +157,14 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 int file_same(const char *path, const void *data, size_t len, mode_t mode)
 {
 	struct stat st;
-	char *old;
-	size_t oldlen;
+	char *old = NULL;
+	size_t oldlen = 0;
 	int same;
 
 	if (stat(path, &st) != 0 || (st.st_mode & 07777) != (mode & 07777) ||
 	    (size_t)st.st_size != len)
 		return 0;
-	if (file_read(path, len, &old, &oldlen) != 0)
+	if (file_read(path, len, &old, &oldlen) != 0 || old == NULL)
 		return 0;
 	same = oldlen == len && memcmp(old, data, len) == 0;
 	free(old);

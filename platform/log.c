@@ -45,7 +45,10 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 	va_end(ap);
 	if (m < 0)
 		return;
-	n = (size_t)(n + m) >= sizeof line - 1 ? (int)sizeof line - 2 : n + m;
+	if ((size_t)n + (size_t)m >= sizeof line - 1)
+		n = (int)sizeof line - 2; /* truncated: keep room for the newline */
+	else
+		n += m;
 	line[n++] = '\n';
 	/* one write per line so concurrent processes do not interleave */
 	fwrite(line, 1, (size_t)n, stderr);

@@ -13,15 +13,16 @@ const char *cli_safe(const char *s, char *buf, size_t cap)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), i = 0, o = 0, shown = 0;
+	size_t i = 0, o = 0, shown = 0;
 
 	if (cap < 8) {
 		if (cap > 0)
 			buf[0] = '\0';
 		return buf;
 	}
-	while (i < n) {
-		size_t k = p[i] >= 0x20 && p[i] < 0x7f ? 1 : utf8_decode(p + i, n - i, NULL);
+	while (p[i] != '\0') {
+		size_t k = p[i] >= 0x20 && p[i] < 0x7f ? 1 :
+			utf8_decode(p + i, strlen(s + i), NULL);
 		size_t need = (k == 0 || p[i] < 0x20 || p[i] == 0x7f) ? 4 : k;
 		if (shown >= 60 || o + need + 4 > cap) {
 			memcpy(buf + o, "...", 4);

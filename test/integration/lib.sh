@@ -1,0 +1,67 @@
+# Shared helpers for integration tests (sourced, POSIX sh).
+#
+# Each test: `. test/integration/lib.sh`, then `ok NAME` / `fail NAME WHY`
+# or `expect_rc NAME WANT CMD...`, and `finish` at the end, which prints
+# "N passed, N failed" and sets the exit status.  Servers a test starts are
+# registered with `cleanup_add "kill PID"` and stopped on exit.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$(pwd)
+DMQTT=${DMQTT:-$ROOT/build/x86_64/dmqtt}
+T_PASS=0
+T_FAIL=0
+T_TMP=$(mktemp -d /tmp/dmqtt-it.XXXXXX)
+T_CLEAN=""
+
+cleanup_add() { T_CLEAN="$1; $T_CLEAN"; }
+t_cleanup() {
+	eval "$T_CLEAN" >/dev/null 2>&1
+	rm -rf "$T_TMP"
+}
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() { T_PASS=$((T_PASS + 1)); echo "ok   $1"; }
+fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL $1: $2"; }
+
+# expect_rc NAME WANT CMD... : run CMD (stdout/stderr kept in $T_OUT/$T_ERR)
+expect_rc() {
+	name=$1 want=$2
+	shift 2
+	T_OUT=$T_TMP/out T_ERR=$T_TMP/err
+	"$@" >"$T_OUT" 2>"$T_ERR"
+	got=$?
+	if [ "$got" -eq "$want" ]; then
+		ok "$name"
+	else
+		fail "$name" "exit $got, expected $want; stderr: $(head -c 300 "$T_ERR")"
+	fi
+}
+
+# expect_grep NAME PATTERN FILE
+expect_grep() {
+	if grep -qE -- "$2" "$3"; then ok "$1"; else fail "$1" "no /$2/ in $(head -c 300 "$3")"; fi
+}
+
+# A free TCP port on 127.0.0.1 (the kernel picks it; small race accepted).
+free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT [SECONDS]: until something listens on 127.0.0.1:PORT
+wait_port() {
+	i=0
+	while [ $i -lt $((${2:-5} * 10)) ]; do
+		if /usr/bin/python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$1" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+finish() {
+	echo "$T_PASS passed, $T_FAIL failed"
+	[ "$T_FAIL" -eq 0 ]
+}
