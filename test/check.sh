@@ -60,7 +60,7 @@ for t in test/integration/*.sh; do
 	[ -f "$t" ] || continue
 	case $t in */lib.sh) continue ;; esac
 	n=$(basename "$t" .sh)
-	stage "it-$n" sh "$t"
+	stage "it-$n" "$t"
 done
 
 echo "make check: $(( $(date +%s) - T0 ))s in all; logs in $LOGS/"
