@@ -19,6 +19,8 @@ static int cmd_help(int argc, char **argv);
 static const struct command commands[] = {
 	{ "help", cmd_help, "[COMMAND]", "show this list, or one command's usage" },
 	{ "version", cmd_version, "", "version, target triple, BearSSL version, build id" },
+	{ "pub", cmd_pub, "-t TOPIC -m MSG", "publish (mosquitto_pub's flags; --help)" },
+	{ "sub", cmd_sub, "-t FILTER", "subscribe and print (mosquitto_sub's flags; --help)" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
