@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "help", cmd_help, "[COMMAND]", "show this list, or one command's usage" },
 	{ "version", cmd_version, "", "version, target triple, BearSSL version, build id" },
 	{ "pub", cmd_pub, "-t TOPIC -m MSG", "publish (mosquitto_pub's flags; --help)" },
+	{ "srv", cmd_srv, "NAME", "look up SRV records with our resolver, in client order" },
 	{ "sub", cmd_sub, "-t FILTER", "subscribe and print (mosquitto_sub's flags; --help)" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
