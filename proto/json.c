@@ -748,7 +748,6 @@ json_status_t json_get_int(const char *js, const json_tok_t *t,
 			i++;
 		if (i != n)
 			return JSON_ERR_NOT_INTEGER;
-		i = 0;
 	} else {
 		return JSON_ERR_TYPE;
 	}
