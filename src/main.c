@@ -17,8 +17,10 @@ struct command {
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
+	{ "dbus", cmd_dbus, "call DEST PATH IFACE METHOD [SIG [ARGS]]", "call a D-Bus method, busctl-style output" },
 	{ "help", cmd_help, "[COMMAND]", "show this list, or one command's usage" },
 	{ "version", cmd_version, "", "version, target triple, BearSSL version, build id" },
+	{ "hub", cmd_hub, "info", "this hub's serial, node type, host name (VeeaHub D-Bus)" },
 	{ "pub", cmd_pub, "-t TOPIC -m MSG", "publish (mosquitto_pub's flags; --help)" },
 	{ "srv", cmd_srv, "NAME", "look up SRV records with our resolver, in client order" },
 	{ "sub", cmd_sub, "-t FILTER", "subscribe and print (mosquitto_sub's flags; --help)" },
