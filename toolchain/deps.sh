@@ -126,4 +126,8 @@ sysroot() { # debarch triple
 }
 sysroot arm64 aarch64-linux-musl
 sysroot armhf arm-linux-musleabihf
+
+
+# ---- Node.js test peers (aedes, mqtt-packet, playwright-core), locked
+sh "$ROOT/toolchain/deps-node.sh" || die "npm ci in test/node failed"
 touch "$DEPS/.done"
