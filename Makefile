@@ -53,7 +53,7 @@ $(DEPS)/.done: toolchain/deps.sh
 	sh toolchain/deps.sh
 
 # ---- BearSSL, built once per target from the verified Debian tarball
-$(BEARSSL): $(DEPS)/.done
+$(BEARSSL): | $(DEPS)/.done
 	@mkdir -p $(B)/bearssl
 	@echo "  BEARSSL $(TARGET)"
 	$(Q)$(MAKE) -s -C $(DEPS)/bearssl-src BUILD=$(CURDIR)/$(B)/bearssl \
@@ -61,7 +61,7 @@ $(BEARSSL): $(DEPS)/.done
 		|| { cat $(B)/bearssl/build.log; exit 1; }
 
 # ---- our objects
-$(B)/obj/%.o: %.c $(DEPS)/.done
+$(B)/obj/%.o: %.c | $(DEPS)/.done
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $(TARGET) $<")
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
