@@ -11,6 +11,7 @@ int cmd_sub(int argc, char **argv);
 int cmd_srv(int argc, char **argv);
 int cmd_dbus(int argc, char **argv);
 int cmd_hub(int argc, char **argv);
+int cmd_secret(int argc, char **argv);
 
 /* Text of "dmqtt version" for other messages: "dmqtt 0.1.0 (triple)". */
 const char *dmqtt_version_short(void);

@@ -6,6 +6,7 @@
 #include "platform/log.h"
 #include "src/cli.h"
 #include "src/commands.h"
+#include "src/node.h"
 
 struct command {
 	const char *name;
@@ -21,7 +22,9 @@ static const struct command commands[] = {
 	{ "help", cmd_help, "[COMMAND]", "show this list, or one command's usage" },
 	{ "version", cmd_version, "", "version, target triple, BearSSL version, build id" },
 	{ "hub", cmd_hub, "info", "this hub's serial, node type, host name (VeeaHub D-Bus)" },
+	{ "node", cmd_node, "", "the hub agent: answers requests, publishes telemetry" },
 	{ "pub", cmd_pub, "-t TOPIC -m MSG", "publish (mosquitto_pub's flags; --help)" },
+	{ "secret", cmd_secret, "", "the mesh MQTT credentials derived from the mesh UUID" },
 	{ "srv", cmd_srv, "NAME", "look up SRV records with our resolver, in client order" },
 	{ "sub", cmd_sub, "-t FILTER", "subscribe and print (mosquitto_sub's flags; --help)" },
 };

@@ -245,6 +245,12 @@ void mqttc_stop(mqttc_t *c)
 	c->state = MQTTC_IDLE;
 }
 
+void mqttc_retry_now(mqttc_t *c, uint64_t now)
+{
+	if (c->state == MQTTC_WAIT)
+		c->wait_until = now;
+}
+
 void mqttc_drop(mqttc_t *c, uint64_t now)
 {
 	if (c->state == MQTTC_UP || c->state == MQTTC_SESSION || c->state == MQTTC_TCP) {
@@ -419,21 +425,27 @@ int mqttc_timeout_ms(mqttc_t *c, uint64_t now)
 	return d <= now ? 0 : (d - now > 600000 ? 600000 : (int)(d - now));
 }
 
-/* Move bytes both ways until the transport would block.  false: it died. */
-static bool pump(mqttc_t *c, uint64_t now)
+/* Move bytes both ways until the transport would block.  false: it died.
+ * A plain socket is read only when poll said so (no idle recv syscalls
+ * with many sessions); TLS may hold decrypted bytes, so it is always asked. */
+static bool pump(mqttc_t *c, bool readable, uint64_t now)
 {
+	if (c->io.events != NULL)
+		readable = true;
 	for (int rounds = 0; rounds < 64; rounds++) {
 		bool moved = false;
 		size_t cap, len;
 		uint8_t *rb = mqtt_recv_buf(&c->s, &cap);
 		const uint8_t *sb;
 		long n;
-		if (rb != NULL && cap > 0) {
+		if (readable && rb != NULL && cap > 0) {
 			n = c->io.recv(c->io.ctx, rb, cap);
 			if (n > 0) {
 				mqtt_recv_ack(&c->s, (size_t)n);
 				moved = true;
-			} else if (n < 0) {
+			} else if (n == 0) {
+				readable = c->io.events != NULL; /* drained */
+			} else {
 				const char *tls = c->wrapped && c->h.wrap_error != NULL ? c->h.wrap_error(c->h.net_user) : NULL;
 				if (tls != NULL)
 					set_why(c, MQTTC_R_TLS, tls);
@@ -505,7 +517,8 @@ void mqttc_process(mqttc_t *c, const struct pollfd *p, uint64_t now)
 		break;
 	}
 	mqtt_tick(&c->s, now);
-	if (mqtt_state(&c->s) != MQTT_ST_CLOSED && !pump(c, now)) {
+	if (mqtt_state(&c->s) != MQTT_ST_CLOSED &&
+	    !pump(c, p != NULL && p->fd == c->fd && (p->revents & (POLLIN | POLLERR | POLLHUP)), now)) {
 		lost(c, now);
 		return;
 	}

@@ -106,6 +106,8 @@ void mqttc_start(mqttc_t *c, uint64_t now);
 /* Queue DISCONNECT (no will) and stop reconnecting; mqttc_state() becomes
  * MQTTC_IDLE once it is sent or the connection is gone. */
 void mqttc_stop(mqttc_t *c);
+/* When waiting before a reconnect: try at the next mqttc_process. */
+void mqttc_retry_now(mqttc_t *c, uint64_t now);
 /* Drop the connection at once (no DISCONNECT) and reconnect after backoff. */
 void mqttc_drop(mqttc_t *c, uint64_t now);
 

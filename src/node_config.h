@@ -1,0 +1,19 @@
+/*
+ * node_config.h -- user-config.json as the node role reads it: a missing
+ * file means defaults; an invalid one is a configuration error (exit 78).
+ */
+#ifndef DMQTT_NODE_CONFIG_H
+#define DMQTT_NODE_CONFIG_H
+
+#include "src/node.h"
+
+typedef struct {
+	void *cfg;   /* the loaded configuration, owned here */
+} node_config_t;
+
+/* Load path (NULL: $DMQTT_CONFIG, then the default path) into set.
+ * Returns 0, or an exit code after printing why. */
+int node_config_load(const char *path, node_config_t *nc, node_settings_t *set);
+void node_config_free(node_config_t *nc);
+
+#endif
