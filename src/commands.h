@@ -9,9 +9,12 @@ int cmd_version(int argc, char **argv);
 int cmd_pub(int argc, char **argv);
 int cmd_sub(int argc, char **argv);
 int cmd_srv(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 int cmd_dbus(int argc, char **argv);
 int cmd_hub(int argc, char **argv);
 int cmd_secret(int argc, char **argv);
+int cmd_tls(int argc, char **argv);
+int cmd_broker(int argc, char **argv);
 
 /* Text of "dmqtt version" for other messages: "dmqtt 0.1.0 (triple)". */
 const char *dmqtt_version_short(void);

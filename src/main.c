@@ -18,15 +18,18 @@ struct command {
 static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
+	{ "broker", cmd_broker, "", "the MEN's bridged mosquitto: config, DNS records, supervision" },
 	{ "dbus", cmd_dbus, "call DEST PATH IFACE METHOD [SIG [ARGS]]", "call a D-Bus method, busctl-style output" },
 	{ "help", cmd_help, "[COMMAND]", "show this list, or one command's usage" },
 	{ "version", cmd_version, "", "version, target triple, BearSSL version, build id" },
+	{ "config", cmd_config, "check [FILE]", "validate user-config.json" },
 	{ "hub", cmd_hub, "info", "this hub's serial, node type, host name (VeeaHub D-Bus)" },
 	{ "node", cmd_node, "", "the hub agent: answers requests, publishes telemetry" },
 	{ "pub", cmd_pub, "-t TOPIC -m MSG", "publish (mosquitto_pub's flags; --help)" },
 	{ "secret", cmd_secret, "", "the mesh MQTT credentials derived from the mesh UUID" },
 	{ "srv", cmd_srv, "NAME", "look up SRV records with our resolver, in client order" },
 	{ "sub", cmd_sub, "-t FILTER", "subscribe and print (mosquitto_sub's flags; --help)" },
+	{ "tls", cmd_tls, "check HOST[:PORT] --cafile F", "TLS handshake and certificate check (--help)" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

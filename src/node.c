@@ -392,8 +392,9 @@ static int build_node(struct fleet *f, struct node *nd, const char *serial, uint
 	cfg.connect.will_retain = true;
 	cfg.connect.clean_session = false;
 	cfg.connect.keepalive_s = keepalive;
-	/* requests are at most 4 KiB; replies at most REPLY_MAX */
-	cfg.rx_max = REQ_MAX + 512;
+	/* requests are at most 4 KiB: up to 64 KiB is received so it can be
+	 * refused with a reply (rc 2); beyond that the session skips it */
+	cfg.rx_max = 64u << 10;
 	cfg.max_publish = REPLY_MAX + 256;
 	cfg.tx_max = 2 * (REPLY_MAX + 256);
 	cfg.inflight = 8;

@@ -5,14 +5,15 @@
 #ifndef DMQTT_NODE_CONFIG_H
 #define DMQTT_NODE_CONFIG_H
 
+#include "src/config.h"
 #include "src/node.h"
 
 typedef struct {
-	void *cfg;   /* the loaded configuration, owned here */
+	dmqtt_config_t cfg;   /* owns every string set points to */
 } node_config_t;
 
-/* Load path (NULL: $DMQTT_CONFIG, then the default path) into set.
- * Returns 0, or an exit code after printing why. */
+/* Load path (NULL: $DMQTT_CONFIG, then the default path) into set, and
+ * apply its log_level.  Returns 0, or an exit code after printing why. */
 int node_config_load(const char *path, node_config_t *nc, node_settings_t *set);
 void node_config_free(node_config_t *nc);
 

@@ -1,6 +1,7 @@
 /* request.c -- see request.h */
 #include "src/request.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -144,31 +145,42 @@ int request_parse(const uint8_t *payload, size_t len, request_t *r)
 	return 0;
 }
 
+/* Append len bytes; false when they do not fit. */
+static bool put(char *out, size_t cap, size_t *o, const char *s, size_t len)
+{
+	if (*o + len > cap)
+		return false;
+	memcpy(out + *o, s, len);
+	*o += len;
+	return true;
+}
+
+/* Append s escaped; false when it does not fit. */
+static bool put_esc(char *out, size_t cap, size_t *o, const char *s, size_t len)
+{
+	size_t n = json_escape(out + *o, cap - *o, s, len);
+	if (n == 0 && len != 0)
+		return false;
+	*o += n;
+	return true;
+}
+
 size_t reply_build(char *out, size_t cap, const char *serial, const request_t *r,
 	const char *data, size_t data_len, int rc)
 {
-	size_t o = 0, n;
-	int w;
+	char num[24];
+	size_t o = 0;
+	int w = snprintf(num, sizeof num, "%d", rc);
 
-#define PUT(s, len) do { if (o + (len) > cap) return 0; memcpy(out + o, s, len); o += (len); } while (0)
-#define ESC(s, len) do { n = json_escape(out + o, cap - o, s, len); \
-	if (n == 0 && (len) != 0) return 0; o += n; } while (0)
-	PUT("{\"sn\":\"", 7);
-	ESC(serial, strlen(serial));
-	PUT("\",\"cmd\":\"", 9);
-	ESC(r->cmd, strlen(r->cmd));
-	PUT("\",\"data\":\"", 10);
-	ESC(data, data_len);
-	w = snprintf(out + o, cap - o, "\",\"rc\":%d", rc);
-	if (w < 0 || (size_t)w >= cap - o)
+	if (!put(out, cap, &o, "{\"sn\":\"", 7) || !put_esc(out, cap, &o, serial, strlen(serial)) ||
+	    !put(out, cap, &o, "\",\"cmd\":\"", 9) || !put_esc(out, cap, &o, r->cmd, strlen(r->cmd)) ||
+	    !put(out, cap, &o, "\",\"data\":\"", 10) || !put_esc(out, cap, &o, data, data_len) ||
+	    !put(out, cap, &o, "\",\"rc\":", 7) || w <= 0 || !put(out, cap, &o, num, (size_t)w))
 		return 0;
-	o += (size_t)w;
-	if (r->id[0] != '\0') {
-		PUT(",\"id\":", 6);
-		PUT(r->id, strlen(r->id));
-	}
-	PUT("}", 1);
-#undef PUT
-#undef ESC
+	if (r->id[0] != '\0' &&
+	    (!put(out, cap, &o, ",\"id\":", 6) || !put(out, cap, &o, r->id, strlen(r->id))))
+		return 0;
+	if (!put(out, cap, &o, "}", 1))
+		return 0;
 	return o;
 }

@@ -223,8 +223,13 @@ static void build_candidates(resolv_t *r, const char *name)
 	if (dots(base) >= r->rc.ndots)
 		strcpy(r->cand[r->ncand++], base);
 	for (int i = 0; i < r->rc.nsearch && r->ncand < MAX_CAND; i++)
-		if (strlen(base) + 1 + strlen(r->rc.search[i]) <= DNS_NAME_MAX)
-			snprintf(r->cand[r->ncand++], DNS_NAME_MAX + 1, "%s.%s", base, r->rc.search[i]);
+		if (strlen(base) + 1 + strlen(r->rc.search[i]) <= DNS_NAME_MAX) {
+			char *c = r->cand[r->ncand++];
+			size_t bl = strlen(base), sl = strlen(r->rc.search[i]);
+			memcpy(c, base, bl);
+			c[bl] = '.';
+			memcpy(c + bl + 1, r->rc.search[i], sl + 1);
+		}
 	if (dots(base) < r->rc.ndots && r->ncand < MAX_CAND)
 		strcpy(r->cand[r->ncand++], base);
 }

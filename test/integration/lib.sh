@@ -16,7 +16,7 @@ T_CLEAN=""
 cleanup_add() { T_CLEAN="$1; $T_CLEAN"; }
 t_cleanup() {
 	eval "$T_CLEAN" >/dev/null 2>&1
-	rm -rf "$T_TMP"
+	if [ -n "${KEEP:-}" ]; then echo "kept $T_TMP" >&2; else rm -rf "$T_TMP"; fi
 }
 trap t_cleanup EXIT
 trap 'exit 130' INT TERM
