@@ -52,7 +52,7 @@ int cmd_secret(int argc, char **argv)
 		on_opt, &s, pos, 0, &npos);
 	if (r != 0)
 		return r < 0 ? EXIT_OK : r;
-	if ((r = node_config_load(s.config, &nc, &set)) != 0)
+	if ((r = node_config_load(s.config, &nc, &set, false)) != 0)
 		return r;
 	if (s.uuid != NULL) {
 		snprintf(uuid, sizeof uuid, "%s", s.uuid);

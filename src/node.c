@@ -427,7 +427,9 @@ static void check_interfaces(struct fleet *f, uint64_t now)
 	if (f->set.nifaces == 0) {
 		/* default: every interface but lo, rescanned as they come and go */
 		char names[NODE_MAX_IFACES][IFACE_NAME_MAX];
-		size_t n = iface_list(f->env.sys_net, names, NODE_MAX_IFACES);
+		size_t n;
+		memset(names, 0, sizeof names); /* compared whole below */
+		n = iface_list(f->env.sys_net, names, NODE_MAX_IFACES);
 		if (n != f->nif || memcmp(names, f->ifnames, n * IFACE_NAME_MAX) != 0) {
 			memcpy(f->ifnames, names, sizeof names);
 			for (size_t i = 0; i < NODE_MAX_IFACES; i++)
@@ -572,7 +574,7 @@ int cmd_node(int argc, char **argv)
 	if (r != 0)
 		return r < 0 ? EXIT_OK : r;
 	memset(&f, 0, sizeof f);
-	r = node_config_load(a.config, &ncfg, &f.set);
+	r = node_config_load(a.config, &ncfg, &f.set, true);
 	if (r != 0)
 		return r;
 	f.sigfd = proc_signals_init();

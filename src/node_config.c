@@ -13,7 +13,7 @@ void node_config_free(node_config_t *nc)
 	config_free(&nc->cfg);
 }
 
-int node_config_load(const char *path, node_config_t *nc, node_settings_t *set)
+int node_config_load(const char *path, node_config_t *nc, node_settings_t *set, bool announce)
 {
 	const char *file = config_path(path);
 	config_diag_t d;
@@ -25,7 +25,8 @@ int node_config_load(const char *path, node_config_t *nc, node_settings_t *set)
 	st = config_load(file, &nc->cfg, &d);
 	if (st == CONFIG_ERR_IO && d.sys_errno == ENOENT) {
 		/* the node needs no key: no file, defaults */
-		log_info("node", "no configuration at %s: running on defaults", file);
+		if (announce)
+			log_info("node", "no configuration at %s: running on defaults", file);
 		config_diag_free(&d);
 		config_free(&nc->cfg);
 		config_init(&nc->cfg);

@@ -5,6 +5,8 @@
 #ifndef DMQTT_NODE_CONFIG_H
 #define DMQTT_NODE_CONFIG_H
 
+#include <stdbool.h>
+
 #include "src/config.h"
 #include "src/node.h"
 
@@ -13,8 +15,9 @@ typedef struct {
 } node_config_t;
 
 /* Load path (NULL: $DMQTT_CONFIG, then the default path) into set, and
- * apply its log_level.  Returns 0, or an exit code after printing why. */
-int node_config_load(const char *path, node_config_t *nc, node_settings_t *set);
+ * apply its log_level.  A missing file is logged when announce is set.
+ * Returns 0, or an exit code after printing why. */
+int node_config_load(const char *path, node_config_t *nc, node_settings_t *set, bool announce);
 void node_config_free(node_config_t *nc);
 
 #endif
