@@ -15,6 +15,7 @@ int cmd_hub(int argc, char **argv);
 int cmd_secret(int argc, char **argv);
 int cmd_tls(int argc, char **argv);
 int cmd_broker(int argc, char **argv);
+int cmd_cloud(int argc, char **argv);
 
 /* Text of "dmqtt version" for other messages: "dmqtt 0.1.0 (triple)". */
 const char *dmqtt_version_short(void);

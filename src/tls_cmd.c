@@ -17,7 +17,7 @@
 #define TLS_CHECK_PORT 8883
 #define TLS_CHECK_TIMEOUT_MS 10000
 
-enum { O_CAFILE = 1, O_CERT, O_KEY, O_NAME, O_TIMEOUT };
+enum { O_CAFILE = 1, O_CERT, O_KEY, O_NAME, O_TIMEOUT, O_HELP };
 
 static const struct cli_opt opts[] = {
 	{ "cafile", 0, CLI_ARG, O_CAFILE },
@@ -25,11 +25,13 @@ static const struct cli_opt opts[] = {
 	{ "key", 0, CLI_ARG, O_KEY },
 	{ "tls-server-name", 0, CLI_ARG, O_NAME },
 	{ "timeout", 0, CLI_ARG, O_TIMEOUT },
+	{ "help", 0, CLI_NOARG, O_HELP },
 };
 
 struct args {
 	tlsconf_opts_t tls;
 	long timeout_ms;
+	int help;
 };
 
 static int on_opt(void *ctx, int id, const char *arg)
@@ -40,6 +42,7 @@ static int on_opt(void *ctx, int id, const char *arg)
 	case O_CERT: a->tls.cert = arg; return 0;
 	case O_KEY: a->tls.key = arg; return 0;
 	case O_NAME: a->tls.server_name = arg; return 0;
+	case O_HELP: a->help = 1; return 0;
 	case O_TIMEOUT:
 		if (cli_long(arg, 1, 3600000, &a->timeout_ms) != 0)
 			return cli_usage_error("tls", "--timeout wants milliseconds (1..3600000)");
@@ -124,10 +127,22 @@ static int handshake(tls_client_t *c, const io_transport_t *io, int fd, uint64_t
 	}
 }
 
-static void usage_hint(void)
+static int usage(void)
 {
-	fprintf(stderr, "usage: dmqtt tls check HOST[:PORT] --cafile FILE [--cert FILE --key FILE]\n"
-		"       [--tls-server-name NAME] [--timeout MS]\n");
+	printf("usage: dmqtt tls check HOST[:PORT] --cafile FILE [--cert FILE --key FILE]\n"
+		"                      [--tls-server-name NAME] [--timeout MS]\n"
+		"  Connect (default port %d), complete a TLS 1.2 handshake with full\n"
+		"  verification of the server, print \"ok: TLS1.2 SUITE server=NAME\", close.\n"
+		"  Sends no application data.\n"
+		"  --cafile FILE            CA certificate(s) the server's chain must lead to\n"
+		"  --cert FILE --key FILE   client certificate (chain) and key for mutual TLS\n"
+		"  --tls-server-name NAME   name to verify (needed when HOST is an IP address)\n"
+		"  --timeout MS             for the TCP connect and the handshake (default %d)\n"
+		"  exit: 0 ok, 64 usage, 65 bad file content, 66 unreadable file,\n"
+		"        69 unreachable or timed out, 76 peer not speaking TLS properly,\n"
+		"        77 certificate or authentication refused\n",
+		TLS_CHECK_PORT, TLS_CHECK_TIMEOUT_MS);
+	return fflush(stdout) == 0 ? EXIT_OK : 74;
 }
 
 int cmd_tls(int argc, char **argv)
@@ -145,10 +160,8 @@ int cmd_tls(int argc, char **argv)
 	int npos, n, fd, rc, timed_out;
 
 	if (argc < 2 || strcmp(argv[1], "check") != 0) {
-		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-			usage_hint();
-			return EXIT_OK;
-		}
+		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+			return usage();
 		return cli_usage_error("tls", argc < 2 ? "missing subcommand (check)" :
 			"unknown subcommand '%s' (try check)", argc < 2 ? "" : cli_safe(argv[1], safe, sizeof safe));
 	}
@@ -159,6 +172,8 @@ int cmd_tls(int argc, char **argv)
 		pos, 1, &npos);
 	if (rc != 0)
 		return rc;
+	if (a.help)
+		return usage();
 	if (npos != 1)
 		return cli_usage_error("tls", "check wants one HOST[:PORT]");
 	if (a.tls.cafile == NULL)

@@ -75,32 +75,33 @@ static int pem_err(const char *what, const char *path, pem_status_t st,
 		where, pem_strerror(st), code);
 }
 
+static pem_status_t load_pem(int kind, const char *pem, size_t len, void *arena,
+	size_t cap, void *out, pem_diag_t *d)
+{
+	if (kind == 0)
+		return pem_load_anchors(pem, len, arena, cap, out, d);
+	if (kind == 1)
+		return pem_load_chain(pem, len, arena, cap, out, d);
+	return pem_load_key(pem, len, arena, cap, out, d);
+}
+
 /* Measure, allocate, load.  kind: 0 anchors, 1 chain, 2 key. */
 static int load(int kind, const char *what, const char *path, const char *pem,
 	size_t len, void **arena, size_t *arena_len, void *out, char *err, size_t cap)
 {
 	pem_diag_t d;
-	pem_status_t st;
+	pem_status_t st = load_pem(kind, pem, len, NULL, 0, out, &d);
 
-	for (int pass = 0; pass < 2; pass++) {
-		size_t n = pass == 0 ? 0 : d.need;
-		void *a = pass == 0 ? NULL : *arena;
-		if (kind == 0)
-			st = pem_load_anchors(pem, len, a, n, out, &d);
-		else if (kind == 1)
-			st = pem_load_chain(pem, len, a, n, out, &d);
-		else
-			st = pem_load_key(pem, len, a, n, out, &d);
-		if (pass == 0 && st == PEM_E_SPACE) {
-			*arena = malloc(d.need);
-			if (*arena == NULL)
-				return errf(err, cap, EXIT_UNAVAILABLE, "out of memory");
-			*arena_len = d.need;
-			continue;
-		}
-		if (st != PEM_OK)
-			return pem_err(what, path, st, &d, err, cap);
+	if (st == PEM_E_SPACE) {
+		size_t need = d.need;
+		*arena = malloc(need);
+		if (*arena == NULL)
+			return errf(err, cap, EXIT_UNAVAILABLE, "out of memory");
+		*arena_len = need;
+		st = load_pem(kind, pem, len, *arena, need, out, &d);
 	}
+	if (st != PEM_OK)
+		return pem_err(what, path, st, &d, err, cap);
 	return 0;
 }
 
