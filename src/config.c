@@ -327,6 +327,17 @@ static void at(struct ctx *c, config_sev_t sev, uint32_t t, const char *key,
 	va_end(ap);
 }
 
+/* The line of token t for "first at line N"; 0 when the message that
+ * would show it is past CONFIG_MAX_MSGS (a rescan per dropped duplicate
+ * would make a file of 100,000 repeats quadratic). */
+static size_t line_of(struct ctx *c, uint32_t t)
+{
+	size_t line = 0, col;
+	if (c->d->n < CONFIG_MAX_MSGS)
+		tok_pos(c, t, &line, &col);
+	return line;
+}
+
 #define ERR(c, t, key, ...) at((c), CONFIG_SEV_ERROR, (t), (key), __VA_ARGS__)
 #define WARN(c, t, key, ...) at((c), CONFIG_SEV_WARNING, (t), (key), __VA_ARGS__)
 
@@ -349,21 +360,34 @@ static const char *raw_disp(struct ctx *c, uint32_t v, char *buf, size_t cap)
 	return disp(buf, cap, c->js + t->start, t->end - t->start);
 }
 
+#define NOIDX SIZE_MAX
+
+/* "key" or "key[idx]" into buf: element keys are only built for messages */
+static const char *ekey(char *buf, size_t cap, const char *key, size_t idx)
+{
+	if (idx == NOIDX)
+		snprintf(buf, cap, "%s", key);
+	else
+		snprintf(buf, cap, "%s[%zu]", key, idx);
+	return buf;
+}
+
 /*
- * String value of token v, unescaped into a fresh heap buffer.
+ * String value of token v (the key's value, or element idx of it when
+ * idx != NOIDX), unescaped into a fresh heap buffer.
  * 1: *out (NUL-terminated, *outlen bytes); 0: the empty string "";
  * -1: an error was reported (wrong type, a NUL inside, no memory).
  */
-static int get_str(struct ctx *c, uint32_t v, const char *key, const char *expect,
-	char **out, size_t *outlen)
+static int get_str(struct ctx *c, uint32_t v, const char *key, size_t idx,
+	const char *expect, char **out, size_t *outlen)
 {
 	const json_tok_t *t = &c->toks[v];
 	size_t raw, n = 0;
 	json_status_t st;
-	char *buf;
+	char *buf, kbuf[256];
 
 	if (t->type != JSON_STRING) {
-		type_error(c, v, key, expect);
+		type_error(c, v, ekey(kbuf, sizeof kbuf, key, idx), expect);
 		return -1;
 	}
 	raw = t->end - t->start;
@@ -379,9 +403,9 @@ static int get_str(struct ctx *c, uint32_t v, const char *key, const char *expec
 		wipe(buf, raw + 1);
 		free(buf);
 		if (st == JSON_ERR_NUL)
-			ERR(c, v, key, "contains a NUL character (\\u0000)");
+			ERR(c, v, ekey(kbuf, sizeof kbuf, key, idx), "contains a NUL character (\\u0000)");
 		else
-			ERR(c, v, key, "cannot be read: %s", json_strerror(st));
+			ERR(c, v, ekey(kbuf, sizeof kbuf, key, idx), "cannot be read: %s", json_strerror(st));
 		return -1;
 	}
 	*out = buf;
@@ -432,6 +456,16 @@ static uint32_t fnv1a(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (unsigned char)s[i]) * 16777619u;
 	return h;
+}
+
+static bool same_key(const struct member *a, const struct member *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->s[i] != b->s[i])
+			return false;
+	return true;
 }
 
 /*
@@ -499,7 +533,7 @@ static int members(struct ctx *c, uint32_t obj, struct member **out, size_t *cou
 				break;
 			}
 			j--;
-			if (m[j].n == m[i].n && memcmp(m[j].s, m[i].s, m[i].n) == 0) {
+			if (same_key(&m[j], &m[i])) {
 				m[i].first = j;
 				m[j].repeated = true;
 				break;
@@ -757,7 +791,7 @@ static void do_host(struct ctx *c, uint32_t v, const char *key)
 	size_t n = 0;
 	const char *why;
 	char shown[96];
-	int r = get_str(c, v, key, "a host name (string)", &s, &n);
+	int r = get_str(c, v, key, NOIDX, "a host name (string)", &s, &n);
 
 	if (r <= 0) {
 		c->cfg->state[CONFIG_KEY_CLOUD_HOST] = r == 0 ? CONFIG_EMPTY : CONFIG_INVALID;
@@ -793,7 +827,7 @@ static void do_login(struct ctx *c, uint32_t v, const char *key, config_key_t k,
 	bool secret = k == CONFIG_KEY_CLOUD_PASSWORD;
 	char *s = NULL;
 	size_t n = 0, where;
-	int r = get_str(c, v, key, "a string", &s, &n);
+	int r = get_str(c, v, key, NOIDX, "a string", &s, &n);
 
 	if (r <= 0) {
 		c->cfg->state[k] = r == 0 ? CONFIG_EMPTY : CONFIG_INVALID;
@@ -807,8 +841,18 @@ static void do_login(struct ctx *c, uint32_t v, const char *key, config_key_t k,
 		c->cfg->state[k] = CONFIG_INVALID;
 		return;
 	}
-	if (s[0] == ' ' || s[n - 1] == ' ')
-		WARN(c, v, key, "begins or ends with a space (a copy-and-paste slip?)");
+	if (s[0] == ' ') {
+		/* mosquitto.conf drops the leading blanks of a value */
+		ERR(c, v, key, "begins with a space, which mosquitto.conf cannot carry "
+			"(the bridge would log in without it)");
+		if (secret)
+			wipe(s, n);
+		free(s);
+		c->cfg->state[k] = CONFIG_INVALID;
+		return;
+	}
+	if (s[n - 1] == ' ')
+		WARN(c, v, key, "ends with a space (a copy-and-paste slip?)");
 	*dst = s;
 	c->cfg->state[k] = CONFIG_SET;
 }
@@ -938,7 +982,7 @@ static void do_ca(struct ctx *c, uint32_t v, const char *key)
 	size_t n = 0, plen = 0, off = 0, ncerts = 0;
 	config_cert_t *certs = NULL;
 	b64_status_t bst;
-	int r = get_str(c, v, key, "a string (the base64 of the CA's PEM file)", &s, &n);
+	int r = get_str(c, v, key, NOIDX, "a string (the base64 of the CA's PEM file)", &s, &n);
 
 	if (r <= 0) {
 		cfg->state[CONFIG_KEY_CLOUD_CA] = r == 0 ? CONFIG_EMPTY : CONFIG_INVALID;
@@ -981,7 +1025,7 @@ static void do_salt(struct ctx *c, uint32_t v, const char *key)
 {
 	char *s = NULL;
 	size_t n = 0;
-	int r = get_str(c, v, key, "a string", &s, &n);
+	int r = get_str(c, v, key, NOIDX, "a string", &s, &n);
 
 	if (r <= 0) {
 		c->cfg->state[CONFIG_KEY_MESH_SECRET_SALT] = r == 0 ? CONFIG_EMPTY : CONFIG_INVALID;
@@ -1009,7 +1053,7 @@ static void do_interfaces(struct ctx *c, uint32_t v, const char *key)
 {
 	dmqtt_config_t *cfg = c->cfg;
 	const json_tok_t *toks = c->toks;
-	size_t n = toks[v].size, got = 0, idx = 0;
+	size_t n = toks[v].size, got = 0, idx;
 	char **names;
 	bool bad = false;
 	json_iter_t it;
@@ -1020,39 +1064,42 @@ static void do_interfaces(struct ctx *c, uint32_t v, const char *key)
 		cfg->state[CONFIG_KEY_TELEMETRY_INTERFACES] = CONFIG_INVALID;
 		return;
 	}
+	if (n > CONFIG_MAX_INTERFACES) {
+		ERR(c, v, key, "%zu interfaces; at most %d", n, CONFIG_MAX_INTERFACES);
+		cfg->state[CONFIG_KEY_TELEMETRY_INTERFACES] = CONFIG_INVALID;
+		return;
+	}
 	names = calloc(n + 1, sizeof *names);
 	if (names == NULL) {
 		c->nomem = true;
 		return;
 	}
 	it = json_iter(toks, v);
-	while (json_iter_next(&it, toks, &k, &e)) {
-		char ekey[64], shown[96];
+	for (idx = 0; json_iter_next(&it, toks, &k, &e); idx++) {
+		char kb[64], shown[96];
 		char *s = NULL;
 		size_t len = 0;
 		const char *why;
-		int r;
+		int r = get_str(c, e, key, idx, "an interface name (string)", &s, &len);
 
-		snprintf(ekey, sizeof ekey, "%s[%zu]", key, idx++);
-		r = get_str(c, e, ekey, "an interface name (string)", &s, &len);
 		if (r < 0) {
 			bad = true;
 			continue;
 		}
 		if (r == 0) {
-			ERR(c, e, ekey, "empty interface name");
+			ERR(c, e, ekey(kb, sizeof kb, key, idx), "empty interface name");
 			bad = true;
 			continue;
 		}
 		if ((why = bad_ifname(s, len)) != NULL) {
-			ERR(c, e, ekey, "\"%s\" %s", disp(shown, sizeof shown, s, len), why);
+			ERR(c, e, ekey(kb, sizeof kb, key, idx), "\"%s\" %s", disp(shown, sizeof shown, s, len), why);
 			free(s);
 			bad = true;
 			continue;
 		}
 		for (size_t j = 0; j < got; j++) {
 			if (strcmp(names[j], s) == 0) {
-				WARN(c, e, ekey, "\"%s\" is listed twice", s);
+				WARN(c, e, ekey(kb, sizeof kb, key, idx), "\"%s\" is listed twice", s);
 				free(s);
 				s = NULL;
 				break;
@@ -1112,7 +1159,7 @@ static bool one_command(struct ctx *c, const struct member *m, const char *ckey,
 {
 	const json_tok_t *toks = c->toks;
 	uint32_t v = m->v, k, e;
-	size_t idx = 0;
+	size_t idx;
 	bool ok = true;
 	json_iter_t it;
 
@@ -1132,18 +1179,17 @@ static bool one_command(struct ctx *c, const struct member *m, const char *ckey,
 		return false;
 	}
 	it = json_iter(toks, v);
-	while (json_iter_next(&it, toks, &k, &e)) {
-		char ekey[192], shown[96];
+	for (idx = 0; json_iter_next(&it, toks, &k, &e); idx++) {
+		char kb[192], shown[96];
 		char *s = NULL;
 		size_t len = 0;
-		int r;
+		int r = get_str(c, e, ckey, idx, "a string", &s, &len);
 
-		snprintf(ekey, sizeof ekey, "%s[%zu]", ckey, idx);
-		r = get_str(c, e, ekey, "a string", &s, &len);
 		if (r < 0) {
 			ok = false;
 		} else if (idx == 0 && (r == 0 || s[0] != '/' || s[len - 1] == '/')) {
-			ERR(c, e, ekey, "argv[0] must be the program's absolute path, found \"%s\"",
+			ERR(c, e, ekey(kb, sizeof kb, ckey, idx),
+				"argv[0] must be the program's absolute path, found \"%s\"",
 				r == 0 ? "" : disp(shown, sizeof shown, s, len));
 			ok = false;
 		} else if (ok) {
@@ -1155,7 +1201,6 @@ static bool one_command(struct ctx *c, const struct member *m, const char *ckey,
 			}
 		}
 		free(s);
-		idx++;
 	}
 	if (!ok)
 		free_command(out);
@@ -1187,16 +1232,25 @@ static void do_commands(struct ctx *c, uint32_t v, const char *key)
 	}
 	for (size_t i = 0; i < n; i++) {
 		char ckey[160], shown[96];
-		disp(shown, sizeof shown, m[i].s, m[i].n);
-		snprintf(ckey, sizeof ckey, "%s.%s", key, shown);
+		bool good = !m[i].has_nul && good_command_name(m[i].s, m[i].n);
+		size_t kl = strlen(key);
+		/* "allowed_commands.NAME" (a good name needs no escaping) */
+		if (good) {
+			memcpy(shown, m[i].s, m[i].n);
+			shown[m[i].n] = '\0';
+		} else {
+			disp(shown, sizeof shown, m[i].s, m[i].n);
+		}
+		memcpy(ckey, key, kl);
+		ckey[kl] = '.';
+		memcpy(ckey + kl + 1, shown, strlen(shown) + 1);
 		if (m[i].first != i) {
-			size_t line, col;
-			tok_pos(c, m[m[i].first].k, &line, &col);
-			ERR(c, m[i].k, ckey, "duplicated command (first at line %zu)", line);
+			ERR(c, m[i].k, ckey, "duplicated command (first at line %zu)",
+				line_of(c, m[m[i].first].k));
 			bad = true;
 			continue;
 		}
-		if (m[i].has_nul || !good_command_name(m[i].s, m[i].n)) {
+		if (!good) {
 			ERR(c, m[i].k, ckey, "a command name is 1 to %d letters, digits, '-', '_' "
 				"or '.'", CONFIG_MAX_COMMAND_NAME);
 			bad = true;
@@ -1254,26 +1308,24 @@ static void do_topics(struct ctx *c, uint32_t v, const char *key)
 		return;
 	}
 	it = json_iter(toks, v);
-	while (json_iter_next(&it, toks, &k, &e)) {
-		char ekey[64], why[160];
+	for (idx = 0; json_iter_next(&it, toks, &k, &e); idx++) {
+		char kb[64], why[160];
 		char *s = NULL;
 		size_t len = 0;
-		int r;
+		int r = get_str(c, e, key, idx, "a topic line (string)", &s, &len);
 
-		snprintf(ekey, sizeof ekey, "%s[%zu]", key, idx++);
-		r = get_str(c, e, ekey, "a topic line (string)", &s, &len);
 		if (r < 0) {
 			bad = true;
 			continue;
 		}
 		if (r == 0) {
-			ERR(c, e, ekey, "empty topic line");
+			ERR(c, e, ekey(kb, sizeof kb, key, idx), "empty topic line");
 			bad = true;
 			continue;
 		}
 		/* s is normalised in place (never grows) */
 		if (bad_topic_line(s, len, s, why, sizeof why) != NULL) {
-			ERR(c, e, ekey, "%s", why);
+			ERR(c, e, ekey(kb, sizeof kb, key, idx), "%s", why);
 			free(s);
 			bad = true;
 			continue;
@@ -1297,7 +1349,7 @@ static void do_log_level(struct ctx *c, uint32_t v, const char *key)
 {
 	char *s = NULL, shown[96];
 	size_t n = 0;
-	int r = get_str(c, v, key, "a string (error, warn, info or debug)", &s, &n), lvl;
+	int r = get_str(c, v, key, NOIDX, "a string (error, warn, info or debug)", &s, &n), lvl;
 
 	if (r <= 0) {
 		c->cfg->state[CONFIG_KEY_LOG_LEVEL] = r == 0 ? CONFIG_EMPTY : CONFIG_INVALID;
@@ -1320,7 +1372,7 @@ static void do_mesh_ip(struct ctx *c, uint32_t v, const char *key)
 	char *s = NULL, shown[96];
 	size_t n = 0;
 	unsigned char a[16];
-	int r = get_str(c, v, key, "a string (an IPv4 or IPv6 address)", &s, &n);
+	int r = get_str(c, v, key, NOIDX, "a string (an IPv4 or IPv6 address)", &s, &n);
 	const char *why = NULL;
 
 	if (r <= 0) {
@@ -1497,13 +1549,13 @@ config_status_t config_parse(const char *buf, size_t len, const char *name,
 				}
 		disp(shown, sizeof shown, m[i].s, m[i].n);
 		if (m[i].first != i) {
-			size_t line, col;
-			tok_pos(&c, m[m[i].first].k, &line, &col);
-			ERR(&c, m[i].k, shown, "duplicated key (first at line %zu)", line);
+			ERR(&c, m[i].k, shown, "duplicated key (first at line %zu)",
+				line_of(&c, m[m[i].first].k));
 			continue;
 		}
 		if (known < 0) {
-			const char *sug = suggest(m[i].s, m[i].n);
+			/* (the suggestion only for a warning that is kept) */
+			const char *sug = diag->n < CONFIG_MAX_MSGS ? suggest(m[i].s, m[i].n) : NULL;
 			WARN(&c, m[i].k, shown, "unknown key, ignored%s%s%s",
 				sug ? " (did you mean " : "", sug ? sug : "", sug ? "?)" : "");
 			continue;

@@ -53,6 +53,10 @@
 /* Longest allowed_commands name (bytes). */
 #define CONFIG_MAX_COMMAND_NAME 64
 
+/* Most telemetry_interfaces entries (a hub has a handful; the duplicate
+ * check is quadratic). */
+#define CONFIG_MAX_INTERFACES 256
+
 typedef enum config_status {
 	CONFIG_OK = 0,
 	CONFIG_ERR_IO,      /* cannot open or read, or larger than CONFIG_MAX_SIZE */
