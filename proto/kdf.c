@@ -3,7 +3,11 @@
 
 #include <string.h>
 
+/* BearSSL is linked statically: hidden visibility keeps PIC-default
+ * compilers from reaching its symbols through a GOT */
+#pragma GCC visibility push(hidden)
 #include "bearssl.h"
+#pragma GCC visibility pop
 
 const char *kdf_strerror(kdf_status_t st)
 {

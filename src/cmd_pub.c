@@ -103,7 +103,7 @@ static void on_down(mqttc_t *c, void *user, mqttc_reason_t why, const char *deta
 		/* the first connection failed: a tool reports, it does not retry */
 		fprintf(stderr, "dmqtt pub: %s\n", detail);
 		p->failed = true;
-		p->exit_code = connopt_exit_code(why);
+		p->exit_code = connopt_failure_code(&p->co, why);
 		mqttc_stop(c);
 		return;
 	}
@@ -203,7 +203,9 @@ static bool feed(struct pub *p)
 	}
 }
 
-/* Read more of stdin for -l: compact, then one read. */
+/* Read more of stdin for -l: compact, then one read.  Only called when
+ * less than a quarter of the buffer is left unconsumed, so each byte is
+ * moved at most a few times. */
 static void read_lines(struct pub *p)
 {
 	ssize_t r;
@@ -321,9 +323,14 @@ int cmd_pub(int argc, char **argv)
 			mqttc_stop(p.c);
 			stopping = true;
 		}
+		/* hand what was just published to the socket before waiting */
+		if (mqttc_unsent(p.c) > 0)
+			mqttc_process(p.c, NULL, clock_mono_ms());
+		if (mqttc_state(p.c) == MQTTC_IDLE)
+			break; /* the flush finished a DISCONNECT */
 		connopt_poll_once(p.c, p.src == SRC_LINES ? 0 : -1,
 			(p.src == SRC_LINES && !p.eof && !stopping &&
-			 (p.lstart > 0 || p.lfill < p.lcap) && can_feed) ? POLLIN : 0,
+			 p.lfill - p.lstart < p.lcap / 4 && can_feed) ? POLLIN : 0,
 			sigfd, -1, &rev, &sig);
 		if (rev & (POLLIN | POLLHUP | POLLERR))
 			read_lines(&p);
@@ -337,6 +344,7 @@ int cmd_pub(int argc, char **argv)
 		}
 	}
 	mqttc_free(p.c);
+	connopt_free(&p.co);
 	if (p.src == SRC_FILE || p.src == SRC_STDIN)
 		free(p.data);
 	free(p.lbuf);

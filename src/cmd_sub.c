@@ -93,7 +93,7 @@ static void on_down(mqttc_t *c, void *user, mqttc_reason_t why, const char *deta
 	if (!s->ever_up) {
 		fprintf(stderr, "dmqtt sub: %s\n", detail);
 		s->failed = true;
-		s->exit_code = connopt_exit_code(why);
+		s->exit_code = connopt_failure_code(&s->co, why);
 		mqttc_stop(c);
 		return;
 	}
@@ -203,5 +203,6 @@ int cmd_sub(int argc, char **argv)
 	}
 	fflush(stdout);
 	mqttc_free(s.c);
+	connopt_free(&s.co);
 	return s.failed ? s.exit_code : EXIT_OK;
 }

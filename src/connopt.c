@@ -9,6 +9,8 @@
 #include "platform/clock.h"
 #include "platform/log.h"
 #include "platform/proc.h"
+#include "src/resolv.h"
+#include "src/tlsconf.h"
 
 enum {
 	O_HOST = CONNOPT_FIRST_ID, O_PORT, O_ID, O_KEEPALIVE, O_USER, O_PASS, O_PERSIST,
@@ -122,11 +124,44 @@ int connopt_apply(connopt_t *o, const char *cmd, int id, const char *arg)
 static int resolve(void *user, net_addr_t *out, int max, char *err, size_t errcap)
 {
 	connopt_t *o = user;
+	resolv_conf_t rc;
+	resolv_t *r;
+	const resolv_target_t *t;
 	int n = net_resolve_local(o->host, o->port, NULL, out, max);
-	if (n == 0)
-		snprintf(err, errcap, "cannot resolve '%s': not an IP address, localhost or in /etc/hosts",
-			o->host);
+	if (n > 0)
+		return n;
+	/* a name: our resolver, waiting at most its total deadline (a tool
+	 * has nothing else to do meanwhile) */
+	if (resolv_conf_default(&rc, err, errcap) != 0)
+		return 0;
+	r = resolv_start(&rc, RESOLV_ADDR, o->host, o->port, clock_mono_ms());
+	if (r == NULL) {
+		snprintf(err, errcap, "out of memory");
+		return 0;
+	}
+	if (resolv_wait(r) == RESOLV_OK && resolv_targets(r, &t) > 0) {
+		n = t[0].naddrs < max ? t[0].naddrs : max;
+		memcpy(out, t[0].addrs, sizeof out[0] * (size_t)n);
+	} else {
+		snprintf(err, errcap, "cannot resolve '%s': %s%s%s", o->host,
+			resolv_strerror(resolv_status(r)), resolv_detail(r)[0] != '\0' ? " -- " : "",
+			resolv_detail(r));
+		n = 0;
+	}
+	resolv_free(r);
 	return n;
+}
+
+static int wrap(void *user, const io_transport_t *tcp, io_transport_t *out, char *err, size_t errcap)
+{
+	connopt_t *o = user;
+	return tlsconf_wrap(o->tls, tcp, out, err, errcap);
+}
+
+static const char *wrap_error(void *user)
+{
+	connopt_t *o = user;
+	return tlsconf_wrap_error(o->tls);
 }
 
 int connopt_finish(connopt_t *o, const char *cmd, mqttc_config_t *cfg, mqttc_hooks_t *hooks)
@@ -144,8 +179,23 @@ int connopt_finish(connopt_t *o, const char *cmd, mqttc_config_t *cfg, mqttc_hoo
 		return cli_usage_error(cmd, "--cert and --key go together");
 	if ((o->cert != NULL || o->tls_server_name != NULL) && o->cafile == NULL)
 		return cli_usage_error(cmd, "--cert, --key and --tls-server-name need --cafile (TLS)");
-	if (o->cafile != NULL)
-		return cli_usage_error(cmd, "TLS (--cafile) is not available in this build yet");
+	if (o->cafile != NULL) {
+		tlsconf_opts_t t;
+		char err[300];
+		int code = EXIT_CONFIG;
+		memset(&t, 0, sizeof t);
+		t.cafile = o->cafile;
+		t.cert = o->cert;
+		t.key = o->key;
+		t.server_name = o->tls_server_name;
+		if (!o->port_set)
+			o->port = 8883; /* --cafile means TLS; -p 8883 alone does not */
+		o->tls = tlsconf_new(&t, o->host, err, sizeof err, &code);
+		if (o->tls == NULL) {
+			fprintf(stderr, "dmqtt %s: %s\n", cmd, err);
+			return code;
+		}
+	}
 	memset(c, 0, sizeof *c);
 	c->client_id = o->client_id;
 	c->client_id_len = strlen(o->client_id);
@@ -170,8 +220,25 @@ int connopt_finish(connopt_t *o, const char *cmd, mqttc_config_t *cfg, mqttc_hoo
 	cfg->connect_timeout_ms = (uint32_t)o->connect_timeout_ms;
 	memset(hooks, 0, sizeof *hooks);
 	hooks->resolve = resolve;
+	if (o->tls != NULL) {
+		hooks->wrap = wrap;
+		hooks->wrap_error = wrap_error;
+	}
 	hooks->net_user = o;
 	return 0;
+}
+
+void connopt_free(connopt_t *o)
+{
+	tlsconf_free(o->tls);
+	o->tls = NULL;
+}
+
+int connopt_failure_code(const connopt_t *o, mqttc_reason_t why)
+{
+	if (why == MQTTC_R_TLS && o != NULL && o->tls != NULL)
+		return tlsconf_exit_code(o->tls);
+	return connopt_exit_code(why);
 }
 
 int connopt_exit_code(mqttc_reason_t why)
@@ -180,6 +247,8 @@ int connopt_exit_code(mqttc_reason_t why)
 	case MQTTC_R_AUTH:
 	case MQTTC_R_TLS:
 		return EXIT_NOPERM;
+	case MQTTC_R_BUSY:
+		return EXIT_UNAVAILABLE;
 	case MQTTC_R_PROTOCOL:
 	case MQTTC_R_REFUSED:
 		return EXIT_PROTOCOL;

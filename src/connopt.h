@@ -29,7 +29,7 @@ typedef struct {
 	bool will_retain;
 	const char *cafile, *cert, *key, *tls_server_name;
 	long connect_timeout_ms;   /* --connect-timeout MS */
-	void *tls;                 /* TLS state when cafile is set */
+	struct tlsconf *tls;       /* TLS state when cafile is set */
 } connopt_t;
 
 /* Defaults plus the environment (DMQTT_BROKER=host:port). */
@@ -49,6 +49,10 @@ int connopt_finish(connopt_t *o, const char *cmd, mqttc_config_t *cfg, mqttc_hoo
 
 /* The exit code for a failed first connection. */
 int connopt_exit_code(mqttc_reason_t why);
+/* The same, knowing the TLS failure's kind (76 protocol, 77 certificate). */
+int connopt_failure_code(const connopt_t *o, mqttc_reason_t why);
+/* Release what connopt_finish set up (the TLS state). */
+void connopt_free(connopt_t *o);
 
 /* Usage text of the shared options. */
 extern const char connopt_usage[];

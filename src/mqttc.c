@@ -443,6 +443,9 @@ static bool pump(mqttc_t *c, bool readable, uint64_t now)
 			if (n > 0) {
 				mqtt_recv_ack(&c->s, (size_t)n);
 				moved = true;
+				/* a short read drained the socket: no EAGAIN round */
+				if ((size_t)n < cap && c->io.events == NULL)
+					readable = false;
 			} else if (n == 0) {
 				readable = c->io.events != NULL; /* drained */
 			} else {
