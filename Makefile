@@ -24,11 +24,11 @@ endif
 
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wformat=2 -Wundef -Wcast-align
-OPT  ?= -Os -ffunction-sections -fdata-sections
+OPT  ?= -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables
 CPPFLAGS := -I. -isystem $(DEPS)/bearssl-src/inc -D_POSIX_C_SOURCE=200809L
 CFLAGS   := $(WARN) $(OPT) $(T_CFLAGS) $(CPPFLAGS) -MMD -MP
 LDFLAGS  := $(T_LDFLAGS) -Wl,--gc-sections
-BR_CFLAGS ?= -Os -ffunction-sections -fdata-sections -fno-pic $(T_CFLAGS)
+BR_CFLAGS ?= -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pic $(T_CFLAGS)
 
 PROTO_SRC := $(sort $(wildcard proto/*.c))
 PLAT_SRC  := $(sort $(wildcard platform/*.c))

@@ -2,6 +2,7 @@
 #include "platform/clock.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <time.h>
 
 uint64_t clock_mono_ms(void)
@@ -23,4 +24,14 @@ void clock_sleep_ms(uint32_t ms)
 	struct timespec ts = { (time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L };
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+void clock_iso8601(int64_t t, char *buf, size_t cap)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	/* by hand: strftime drags the time-zone machinery into a static binary */
+	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }

@@ -1,5 +1,6 @@
 /* log.c -- see log.h */
 #include "platform/log.h"
+#include "platform/clock.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,16 +28,12 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 {
 	static const char *const names[] = { "error", "warn", "info", "debug" };
 	char line[1024], stamp[32];
-	struct tm tm;
-	time_t now;
 	va_list ap;
 	int n, m;
 
 	if (level > threshold)
 		return;
-	now = time(NULL);
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	clock_iso8601(clock_wall_s(), stamp, sizeof stamp);
 	n = snprintf(line, sizeof line, "%s %s %s: ", stamp, names[level], module);
 	if (n < 0)
 		return;

@@ -55,20 +55,26 @@ static int read_small(const char *root, const char *rel, char *buf, size_t cap)
 
 static int cmd_uptime(const builtin_env_t *e, char *out, size_t cap)
 {
-	char up[128], load[128];
-	double secs = 0;
+	char up[128], load[128] = "?";
 	unsigned long s, days, h, m;
-	double l1 = 0, l5 = 0, l15 = 0;
-	if (read_small(e->proc, "uptime", up, sizeof up) != 0 || sscanf(up, "%lf", &secs) != 1)
+	char *end;
+	/* /proc/uptime: "12345.67 ..."; /proc/loadavg: "0.10 0.20 0.30 ..." */
+	if (read_small(e->proc, "uptime", up, sizeof up) != 0 ||
+	    (s = strtoul(up, &end, 10), end == up))
 		return snprintf(out, cap, "cannot read %s/uptime", e->proc), 1;
-	if (read_small(e->proc, "loadavg", load, sizeof load) == 0)
-		sscanf(load, "%lf %lf %lf", &l1, &l5, &l15);
-	s = (unsigned long)secs;
+	if (read_small(e->proc, "loadavg", load, sizeof load) == 0) {
+		/* keep the three averages, as printed by the kernel */
+		char *p = load;
+		for (int field = 0; *p != '\0'; p++)
+			if (*p == ' ' && ++field == 3)
+				break;
+		*p = '\0';
+	}
 	days = s / 86400;
 	h = s % 86400 / 3600;
 	m = s % 3600 / 60;
-	snprintf(out, cap, "up %lu day%s, %02lu:%02lu:%02lu, load average: %.2f, %.2f, %.2f",
-		days, days == 1 ? "" : "s", h, m, s % 60, l1, l5, l15);
+	snprintf(out, cap, "up %lu day%s, %02lu:%02lu:%02lu, load average: %s",
+		days, days == 1 ? "" : "s", h, m, s % 60, load);
 	return 0;
 }
 
@@ -154,10 +160,7 @@ int builtin_run(const builtin_env_t *e, const char *cmd, char *out, size_t cap)
 	if (strcmp(cmd, "version") == 0)
 		return snprintf(out, cap, "%s", dmqtt_version_short()), 0;
 	if (strcmp(cmd, "date") == 0) {
-		time_t t = (time_t)clock_wall_s();
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		clock_iso8601(clock_wall_s(), out, cap);
 		return 0;
 	}
 	if (strcmp(cmd, "hostname") == 0)

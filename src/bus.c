@@ -101,6 +101,17 @@ static int append(uint8_t **buf, size_t *cap, size_t *len, const void *p, size_t
 	return 0;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* Decode %xx escapes of a D-Bus address value. */
 static int unescape(const char *s, size_t n, char *out, size_t cap)
 {
@@ -108,16 +119,10 @@ static int unescape(const char *s, size_t n, char *out, size_t cap)
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
 		if (c == '%') {
-			unsigned v;
-			char hex[3];
-			if (i + 2 >= n)
+			int hi, lo;
+			if (i + 2 >= n || (hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0)
 				return -1;
-			hex[0] = s[i + 1];
-			hex[1] = s[i + 2];
-			hex[2] = '\0';
-			if (sscanf(hex, "%2x", &v) != 1)
-				return -1;
-			c = (char)v;
+			c = (char)(hi << 4 | lo);
 			i += 2;
 		}
 		if (o + 1 >= cap)
