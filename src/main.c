@@ -19,7 +19,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "broker", cmd_broker, "", "the MEN's bridged mosquitto: config, DNS records, supervision" },
-	{ "cloud", cmd_cloud, "list|rcmd|stats|serve", "the cloud side: find nodes, run commands, web console (--help)" },
+	{ "cloud", cmd_cloud, "SUBCOMMAND", "the cloud side: list, rcmd, stats, serve (web console); --help" },
 	{ "dbus", cmd_dbus, "call DEST PATH IFACE METHOD [SIG [ARGS]]", "call a D-Bus method, busctl-style output" },
 	{ "help", cmd_help, "[COMMAND]", "show this list, or one command's usage" },
 	{ "version", cmd_version, "", "version, target triple, BearSSL version, build id" },
