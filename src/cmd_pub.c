@@ -314,6 +314,12 @@ int cmd_pub(int argc, char **argv)
 			want_input = feed(&p);
 		else if (!stopping && !p.failed)
 			want_input = true; /* not connected yet: keep the input */
+		/* hand what was just published to the socket before deciding
+		 * whether we are done and before waiting */
+		if (mqttc_unsent(p.c) > 0)
+			mqttc_process(p.c, NULL, clock_mono_ms());
+		if (!can_feed && mqttc_state(p.c) == MQTTC_UP)
+			continue; /* the flush read the CONNACK (TLS reads eagerly): feed now */
 		if (!stopping && !p.failed && !want_input && mqttc_state(p.c) == MQTTC_UP &&
 		    mqttc_inflight(p.c) == 0 && mqttc_unsent(p.c) == 0) {
 			mqttc_stop(p.c); /* all delivered: DISCONNECT */
@@ -323,11 +329,10 @@ int cmd_pub(int argc, char **argv)
 			mqttc_stop(p.c);
 			stopping = true;
 		}
-		/* hand what was just published to the socket before waiting */
-		if (mqttc_unsent(p.c) > 0)
-			mqttc_process(p.c, NULL, clock_mono_ms());
+		if (stopping && mqttc_unsent(p.c) > 0)
+			mqttc_process(p.c, NULL, clock_mono_ms()); /* the DISCONNECT */
 		if (mqttc_state(p.c) == MQTTC_IDLE)
-			break; /* the flush finished a DISCONNECT */
+			break;
 		connopt_poll_once(p.c, p.src == SRC_LINES ? 0 : -1,
 			(p.src == SRC_LINES && !p.eof && !stopping &&
 			 p.lfill - p.lstart < p.lcap / 4 && can_feed) ? POLLIN : 0,

@@ -25,6 +25,7 @@ make gcc clang llvm libclang-rt-14-dev musl-tools binutils file xz-utils ca-cert
 gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user-static
 cppcheck clang-tidy
 mosquitto mosquitto-clients openssl
+chromium
 dbus-daemon python3-dbusmock python3-dnslib systemd dnsutils dnsmasq-base unbound
 iproute2 procps psmisc util-linux
 libcjson-dev valgrind
