@@ -123,7 +123,7 @@ size:
 bench:
 	sh test/bench/run.sh
 
-demo:
+demo: bin
 	sh test/demo.sh
 
 clean:
