@@ -180,7 +180,7 @@ dns_status_t dns_query_encode(uint8_t *buf, size_t cap, size_t *len,
 static dns_status_t question(const uint8_t *msg, size_t len, uint8_t *w,
 	int *wl, unsigned *tc, size_t *next)
 {
-	size_t p;
+	size_t p = 0;
 
 	*wl = expand(msg, len, HDR, w, &p);
 	if (*wl < 0)
@@ -197,8 +197,8 @@ dns_status_t dns_response_check(dns_msg_t *m, const uint8_t *resp,
 	size_t rlen, const uint8_t *query, size_t qlen)
 {
 	uint8_t qw[WIRE_MAX], rw[WIRE_MAX];
-	int qwl, rwl, i;
-	unsigned qtc, rtc;
+	int qwl = 0, rwl = 0, i;
+	unsigned qtc = 0, rtc = 0;
 	size_t p;
 	dns_status_t st;
 
@@ -379,7 +379,7 @@ static dns_status_t rdata_text(const dns_msg_t *m, const dns_rr_t *rr,
 	size_t skip, char *out, size_t cap)
 {
 	uint8_t w[WIRE_MAX];
-	int n;
+	int n = 0;
 	dns_status_t st;
 
 	if (rr->rdlength <= skip)

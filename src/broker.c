@@ -491,6 +491,7 @@ int cmd_broker(int argc, char **argv)
 		bus_t *bus = bus_open(bus_system_address(), clock_mono_ms(), err, sizeof err);
 		uint8_t buf[1024];
 		dbus_msg_t m;
+		memset(&m, 0, sizeof m);
 		if (bus == NULL || bus_call_wait(bus, VH_NET, VH_NET_PATH, VH_NET, "GetMeshIPAddress", NULL,
 			0, NULL, 3000, buf, sizeof buf, &m, err, sizeof err) != 0 || m.type == DBUS_ERROR) {
 			log_error("broker", "VeeaHub Networking service: %s",

@@ -580,8 +580,16 @@ int bus_call_wait(bus_t *b, const char *dest, const char *path, const char *ifac
 	uint32_t timeout_ms, uint8_t *buf, size_t cap, dbus_msg_t *reply,
 	char *err, size_t errcap)
 {
-	struct waiter w = { false, -1, buf, cap, reply, err, errcap };
+	struct waiter w;
 	uint64_t now = clock_mono_ms();
+	memset(reply, 0, sizeof *reply);
+	w.done = false;
+	w.rc = -1;
+	w.buf = buf;
+	w.cap = cap;
+	w.reply = reply;
+	w.err = err;
+	w.errcap = errcap;
 	if (bus_call_text(b, dest, path, iface, member, sig, argc, argv, timeout_ms, now,
 		wait_reply, &w, err, errcap) == 0)
 		return -1;

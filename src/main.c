@@ -20,10 +20,9 @@ static int cmd_help(int argc, char **argv);
 static const struct command commands[] = {
 	{ "broker", cmd_broker, "", "the MEN's bridged mosquitto: config, DNS records, supervision" },
 	{ "cloud", cmd_cloud, "SUBCOMMAND", "the cloud side: list, rcmd, stats, serve (web console); --help" },
+	{ "config", cmd_config, "check [FILE]", "validate user-config.json" },
 	{ "dbus", cmd_dbus, "call DEST PATH IFACE METHOD [SIG [ARGS]]", "call a D-Bus method, busctl-style output" },
 	{ "help", cmd_help, "[COMMAND]", "show this list, or one command's usage" },
-	{ "version", cmd_version, "", "version, target triple, BearSSL version, build id" },
-	{ "config", cmd_config, "check [FILE]", "validate user-config.json" },
 	{ "hub", cmd_hub, "info", "this hub's serial, node type, host name (VeeaHub D-Bus)" },
 	{ "node", cmd_node, "", "the hub agent: answers requests, publishes telemetry" },
 	{ "pub", cmd_pub, "-t TOPIC -m MSG", "publish (mosquitto_pub's flags; --help)" },
@@ -31,6 +30,7 @@ static const struct command commands[] = {
 	{ "srv", cmd_srv, "NAME", "look up SRV records with our resolver, in client order" },
 	{ "sub", cmd_sub, "-t FILTER", "subscribe and print (mosquitto_sub's flags; --help)" },
 	{ "tls", cmd_tls, "check HOST[:PORT] --cafile F", "TLS handshake and certificate check (--help)" },
+	{ "version", cmd_version, "", "version, target triple, BearSSL version, build id" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -46,9 +46,9 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: dmqtt COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-8s %-12s %s\n", commands[i].name, commands[i].args,
-			commands[i].summary);
-	fprintf(f, "\nExit codes: 0 ok, 1 negative answer, 27 wait expired, 64 usage,\n"
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'dmqtt help COMMAND' or 'dmqtt COMMAND --help' for a command's usage.\n"
+		"\nExit codes: 0 ok, 1 negative answer, 27 wait expired, 64 usage,\n"
 		"65 bad data, 66 unreadable input, 69 unavailable, 76 protocol error,\n"
 		"77 not authorised, 78 configuration error.\n");
 }

@@ -105,7 +105,9 @@ mqttc_t *mqttc_new(const mqttc_config_t *cfg, const mqttc_hooks_t *hooks)
 	mc.qos2_n = c->cfg.qos2_in;
 	mc.on_event = on_event;
 	mc.user = c;
-	mc.timeout_ms = c->cfg.connect_timeout_ms;
+	/* 0: PINGRESP within keepalive/2 (the session's default); the
+	 * connect deadline is ours (attempt_deadline), not the session's */
+	mc.timeout_ms = 0;
 	if (mqtt_init(&c->s, &mc) != MQTT_OK)
 		goto fail;
 	return c;

@@ -607,9 +607,13 @@ int cmd_node(int argc, char **argv)
 	f.n = a.fleet > 0 ? (size_t)a.fleet : 1;
 	f.nodes = calloc(f.n, sizeof *f.nodes);
 	pfd = calloc(f.n + 2 + f.n * MAX_JOBS, sizeof *pfd);
-	owner = calloc(f.n + 2 + f.n * MAX_JOBS, sizeof *owner);
+	owner = calloc(f.n + 2 + f.n * MAX_JOBS, sizeof(struct node *));
 	if (f.nodes == NULL || pfd == NULL || owner == NULL) {
 		log_error("node", "out of memory for %zu nodes", f.n);
+		free(f.nodes);
+		free(pfd);
+		free(owner);
+		node_config_free(&ncfg);
 		return EXIT_UNAVAILABLE;
 	}
 	builtin_env_init(&f.env, "", f.node_type);
@@ -631,6 +635,12 @@ int cmd_node(int argc, char **argv)
 		}
 		if (build_node(&f, &f.nodes[i], sn, (uint16_t)a.keepalive) != 0) {
 			log_error("node", "out of memory for node %zu", i);
+			for (size_t k = 0; k <= i; k++)
+				mqttc_free(f.nodes[k].c);
+			free(f.nodes);
+			free(pfd);
+			free(owner);
+			node_config_free(&ncfg);
 			return EXIT_UNAVAILABLE;
 		}
 	}

@@ -39,8 +39,9 @@ int node_config_load(const char *path, node_config_t *nc, node_settings_t *set, 
 		config_diag_free(&d);
 		if (st != CONFIG_OK) {
 			config_free(&nc->cfg);
-			return st == CONFIG_ERR_IO ? EXIT_NOINPUT :
-				st == CONFIG_ERR_SYNTAX ? EXIT_CONFIG : EXIT_CONFIG;
+			/* for a role, a file that is not JSON is a configuration
+			 * error like any other (78); `config check` says 65 */
+			return st == CONFIG_ERR_IO ? EXIT_NOINPUT : EXIT_CONFIG;
 		}
 	}
 	if (c->state[CONFIG_KEY_LOG_LEVEL] == CONFIG_SET && getenv("DMQTT_LOG_LEVEL") == NULL)

@@ -492,6 +492,7 @@ static void srv_answer_done(resolv_t *r, uint64_t now)
 		 * first (as the system resolver would), else the additional
 		 * section collected in tgt[] by absorb() */
 		resolv_target_t sorted[RESOLV_MAX_SRV];
+		memset(sorted, 0, sizeof sorted);
 		for (size_t i = 0; i < count; i++) {
 			resolv_target_t *t = &sorted[i];
 			net_addr_t h[RESOLV_MAX_ADDRS];

@@ -9,7 +9,7 @@ mkdir -p "$BENCH_DIR"
 : >"$BENCH_TSV"
 sh toolchain/deps.sh || exit 1
 make -s -j2 bin cross >/dev/null || exit 1
-for b in ${BENCHES:-$(ls test/bench/*.sh | grep -v -e /run.sh -e /lib.sh -e /report.sh)}; do
+for b in ${BENCHES:-$(ls test/bench/*.sh | grep -v -e /run.sh -e /lib.sh -e /report.sh -e /json.sh)}; do
 	echo "== $b"
 	sh "$b" || echo "!! $b exited non-zero"
 done
