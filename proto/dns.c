@@ -199,7 +199,7 @@ dns_status_t dns_response_check(dns_msg_t *m, const uint8_t *resp,
 	uint8_t qw[WIRE_MAX], rw[WIRE_MAX];
 	int qwl = 0, rwl = 0, i;
 	unsigned qtc = 0, rtc = 0;
-	size_t p;
+	size_t p = 0;
 	dns_status_t st;
 
 	if (m == NULL)
