@@ -60,7 +60,9 @@ for t in test/integration/*.sh; do
 	[ -f "$t" ] || continue
 	case $t in */lib.sh) continue ;; esac
 	n=$(basename "$t" .sh)
-	stage "it-$n" "$t"
+	# the file's own interpreter (#!/bin/sh or #!/bin/bash), executable or not
+	interp=$(head -1 "$t" | sed -n 's|^#! *\([^ ]*\).*|\1|p')
+	stage "it-$n" "${interp:-sh}" "$t"
 done
 
 echo "make check: $(( $(date +%s) - T0 ))s in all; logs in $LOGS/"
