@@ -21,8 +21,9 @@ fi
 if [ "$mode" = run ]; then
 	secs=${2:-60}
 else
-	# brief runs share a 150 s budget, at most 15 s each
-	secs=$((150 / count))
+	# brief runs share a 110 s budget (the stage, building and replaying
+	# included, stays under 3 minutes), at most 15 s each
+	secs=$((110 / count))
 	[ $secs -gt 15 ] && secs=15
 	[ $secs -lt 2 ] && secs=2
 fi
