@@ -133,8 +133,12 @@ kill $STRANGER 2>/dev/null
 
 # broker's mosquitto killed: the supervisor restarts it, nodes come back
 MPID=$(pgrep -f "mosquitto -c $T_TMP/mosq/mosquitto.conf" | head -1)
+sub_collect down "$cloud_PORT" "rsp/all/+" 15 $CS -q 1 -c -i down-collector
 kill -9 "$MPID" 2>/dev/null
 t0=$(date +%s%N)
+# requests published at the cloud while the mesh broker is down: the cloud
+# queues them for the bridge's persistent session
+for k in 1 2 3 4 5; do mosquitto_pub $CS -q 1 -t req/all -m "{\"cmd\":\"ping\",\"id\":\"down-$k\"}"; done
 sub_collect back "$cloud_PORT" "rsp/all/+" 3 $CS -q 1
 i=0; while [ $i -lt 100 ] && [ "$(grep -c "connected to the broker again" "$T_TMP"/node-C25*.log | awk -F: '{s+=$2} END {print s}')" -lt 3 ]; do sleep 0.1; i=$((i+1)); done
 t1=$(date +%s%N)
@@ -143,6 +147,12 @@ if [ $ms -le 5000 ]; then ok "all nodes back within 5 s after mosquitto was kill
 expect_grep "supervisor logged the restart" "mosquitto exited with status 137; restarting" "$T_TMP/broker.log"
 mosquitto_pub $CS -q 1 -t req/all -m '{"cmd":"ping","id":"after"}'
 if sub_wait back 15; then ok "req/all answered after the restart"; else fail "after restart" "$(cat "$T_TMP/back.out")"; fi
+if sub_wait down 20; then ok "QoS 1 requests sent while the mesh broker was down: all answered"; else
+	fail "requests while down" "$(wc -l <"$T_TMP/down.out") of 15 replies"; fi
+for k in 1 2 3 4 5; do
+	n=$(grep -c "\"id\":\"down-$k\"" "$T_TMP/down.out")
+	if [ "$n" -eq 3 ]; then ok "request down-$k answered by all three"; else fail "down-$k" "$n replies"; fi
+done
 
 # SIGTERM on a node: retained offline status
 kill -TERM "$(eval echo \$NODE_$3)"
@@ -158,4 +168,33 @@ if [ $rc -eq 0 ]; then ok "broker exits 0 after SIGTERM"; else fail "broker exit
 expect_grep "records unregistered" "DNS records unregistered" "$T_TMP/broker.log"
 "$EMU" calls --dir "$T_TMP/men" --service networking >"$T_TMP/calls2" 2>&1
 expect_grep "Unregister called" "Unregister" "$T_TMP/calls2"
+
+# bad configuration: exit 78, naming the keys, and no generated file touched
+(cd "$T_TMP/mosq" && find . -type f -exec sha256sum {} + | sort >"$T_TMP/before.sum")
+cat >"$T_TMP/bad-config.json" <<JSON
+{ "mqtt_cloud_broker_hostname": "bad host name", "mqtt_cloud_broker_port": "99999",
+  "mqtt_cloud_broker_ca_cert_b64": "not base64!", "mqtt_mesh_broker_port": [1883],
+  "telemetry_interval_s": 0 }
+JSON
+(set -a; . "$T_TMP/men/env"; exec "$DMQTT" broker --config "$T_TMP/bad-config.json" \
+	--mosquitto-dir "$T_TMP/mosq" --listen-address 127.0.0.1) >"$T_TMP/badbroker.log" 2>&1
+rc=$?
+if [ $rc -eq 78 ]; then ok "broker with an invalid config exits 78"; else fail "bad config exit" "rc $rc"; fi
+for k in mqtt_cloud_broker_hostname mqtt_cloud_broker_port mqtt_cloud_broker_ca_cert_b64 \
+	mqtt_mesh_broker_port telemetry_interval_s mqtt_cloud_broker_username mqtt_cloud_broker_password; do
+	expect_grep "bad config: $k named" "$k" "$T_TMP/badbroker.log"
+done
+(cd "$T_TMP/mosq" && find . -type f -exec sha256sum {} + | sort >"$T_TMP/after.sum")
+if cmp -s "$T_TMP/before.sum" "$T_TMP/after.sum"; then ok "bad config: no generated file written or changed"; else
+	fail "bad config wrote files" "$(diff "$T_TMP/before.sum" "$T_TMP/after.sum" | head -3)"; fi
+
+# a restart with the same configuration rewrites nothing (the password file
+# keeps its salt while it verifies)
+(set -a; . "$T_TMP/men/env"; exec "$DMQTT" broker --config "$T_TMP/user-config.json" --no-run \
+	--mosquitto-dir "$T_TMP/mosq" --listen-address 127.0.0.1) >"$T_TMP/rerun.log" 2>&1
+(cd "$T_TMP/mosq" && find . -type f -not -path './data/*' -exec sha256sum {} + | sort >"$T_TMP/rerun.sum")
+grep -v ' ./data/' "$T_TMP/before.sum" >"$T_TMP/before-nodata.sum"
+if cmp -s "$T_TMP/before-nodata.sum" "$T_TMP/rerun.sum"; then ok "same config again: files unchanged"; else
+	fail "rewrite" "$(diff "$T_TMP/before-nodata.sum" "$T_TMP/rerun.sum" | head -3)"; fi
+expect_grep "rerun says 0 written" "0 written, the rest unchanged" "$T_TMP/rerun.log"
 finish
