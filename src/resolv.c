@@ -635,6 +635,12 @@ resolv_t *resolv_start(const resolv_conf_t *rc, resolv_kind_t kind,
 	r->status = RESOLV_PENDING;
 	total = rc->total_ms > 0 ? rc->total_ms : rc->timeout_ms * rc->attempts * rc->nservers;
 	r->deadline = now + (uint64_t)total;
+	/* a total deadline shorter than every try's wait would leave the later
+	 * servers unasked: share it out, as the system resolver does */
+	if (rc->total_ms > 0 && rc->timeout_ms * rc->attempts * rc->nservers > total) {
+		int per = total / (rc->attempts * rc->nservers);
+		r->rc.timeout_ms = per < 200 ? 200 : per;
+	}
 	if (kind == RESOLV_ADDR) {
 		int n = net_resolve_local(name, port, rc->hosts, r->tgt[0].addrs, RESOLV_MAX_ADDRS);
 		r->ntgt = 1;
