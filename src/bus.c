@@ -592,7 +592,7 @@ int bus_call_wait(bus_t *b, const char *dest, const char *path, const char *ifac
 	w.errcap = errcap;
 	if (bus_call_text(b, dest, path, iface, member, sig, argc, argv, timeout_ms, now,
 		wait_reply, &w, err, errcap) == 0)
-		return -1;
+		return bus_state(b) == BUS_DEAD ? -1 : -2; /* -2: the call did not marshal */
 	while (!w.done) {
 		struct pollfd p;
 		int have = bus_pollfd(b, &p), t;

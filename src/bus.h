@@ -68,8 +68,9 @@ void bus_process(bus_t *b, const struct pollfd *p, uint64_t now);
 /*
  * Blocking convenience: one call, waiting at most timeout_ms (including
  * connecting).  On success copies the reply message into buf and parses it
- * into *reply (type METHOD_RETURN or ERROR); returns 0.  Otherwise -1 with
- * the reason in err.
+ * into *reply (type METHOD_RETURN or ERROR); returns 0.  Otherwise -1 (bus
+ * or timeout) or -2 (the call could not be built from the arguments: bad
+ * name, path, signature or argument), with the reason in err.
  */
 int bus_call_wait(bus_t *b, const char *dest, const char *path, const char *iface,
 	const char *member, const char *sig, int argc, char *const argv[],

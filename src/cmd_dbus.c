@@ -83,8 +83,7 @@ static int do_call(struct dbuscmd *d, int npos, char **pos)
 		npos > 6 ? npos - 6 : 0, pos + 6, (uint32_t)d->timeout_ms, buf, cap, &m, err, sizeof err);
 	if (rc != 0) {
 		fprintf(stderr, "dmqtt dbus: %s.%s: %s\n", pos[3], pos[4], err);
-		rc = strstr(err, "argument") != NULL || strstr(err, "signature") != NULL ?
-			EXIT_USAGE : EXIT_UNAVAILABLE;
+		rc = rc == -2 ? EXIT_USAGE : EXIT_UNAVAILABLE;
 	} else if (m.type == DBUS_ERROR) {
 		const char *t = dbus_msg_error_text(&m);
 		printf("ERROR %s: %s\n", m.error_name, t != NULL ? t : "");
@@ -106,14 +105,21 @@ static int do_call(struct dbuscmd *d, int npos, char **pos)
 int cmd_dbus(int argc, char **argv)
 {
 	struct dbuscmd d = { NULL, 5000, false };
-	char *pos[72];
-	int npos, r = cli_parse(argc, argv, dbus_opts, sizeof dbus_opts / sizeof dbus_opts[0],
-		on_opt, &d, pos, 72, &npos);
-	if (r != 0)
-		return r < 0 ? EXIT_OK : r;
-	if (npos == 0 || strcmp(pos[0], "call") != 0)
-		return cli_usage_error("dbus", "expected 'call'");
-	return do_call(&d, npos, pos);
+	/* as many positional slots as arguments: busctl has no limit either */
+	char **pos = calloc((size_t)argc + 1, sizeof *pos);
+	int npos, r;
+	if (pos == NULL)
+		return EXIT_UNAVAILABLE;
+	r = cli_parse(argc, argv, dbus_opts, sizeof dbus_opts / sizeof dbus_opts[0],
+		on_opt, &d, pos, argc, &npos);
+	if (r == 0 && (npos == 0 || strcmp(pos[0], "call") != 0))
+		r = cli_usage_error("dbus", "expected 'call'");
+	if (r == 0)
+		r = do_call(&d, npos, pos);
+	else if (r < 0)
+		r = EXIT_OK;
+	free(pos);
+	return r;
 }
 
 int cmd_hub(int argc, char **argv)
