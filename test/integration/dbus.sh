@@ -326,16 +326,11 @@ expect_grep "2.7 MB reply: clear message" "RetHuge: reply of [0-9]+ bytes is too
 clean_asan "$T_ERR" "2.7 MB reply"
 
 ########################################################################
-# CLIENT BUGS found by this test (src/ is not ours to fix; these checks fail
-# until it is):
-# (a) cmd_dbus.c keeps positionals in `char *pos[72]`: at most 66 argument
-#     tokens after the signature; more fail with a misleading "unexpected
-#     argument 'x66'" (exit 64). busctl takes any number.
-# (b) do_call() maps a local marshalling error to exit 64 only when its text
-#     contains "argument" or "signature": an invalid destination, path,
-#     interface, member, UTF-8 string or object-path argument ("bad name",
-#     "bad object path", "bad UTF-8") exits 69 "unavailable", as if the bus
-#     were down, though nothing was sent.
+# Regressions of two bugs this test found (fixed in src/):
+# (a) positionals were capped at 72 slots: arrays of more than ~66 elements
+#     could not be passed (busctl takes any number);
+# (b) a local marshalling error exited 64 only when its text said "argument"
+#     or "signature": a bad name or path looked like an unreachable bus (69).
 ARGS100=$(i=1; while [ $i -le 100 ]; do printf 'x%d ' $i; i=$((i + 1)); done)
 # shellcheck disable=SC2086
 busctl --address="$B1" call $DST Echo1 as 100 $ARGS100 >"$T_TMP/as100.ref" 2>&1
