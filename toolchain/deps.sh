@@ -28,7 +28,7 @@ mosquitto mosquitto-clients openssl
 chromium
 dbus-daemon python3-dbusmock python3-dnslib systemd dnsutils dnsmasq-base unbound
 iproute2 procps psmisc util-linux
-libcjson-dev valgrind
+libcjson-dev libc-ares-dev libsystemd-dev wrk valgrind
 "
 
 missing=""
