@@ -5,7 +5,7 @@
 #   make check         everything the CI runs; last line "N passed, N failed"
 #   make unit          unit tests under ASan+UBSan
 #   make fuzz          every harness for FUZZ_SECONDS (default 60)
-#   make lint | size | bench | demo | clean
+#   make lint | size | bench | demo | soak | clean
 #
 # TARGET selects a fragment: x86_64 (default), aarch64, armv7, asan, fuzz.
 
@@ -42,7 +42,7 @@ LIB_OBJ   := $(PROTO_OBJ) $(call obj,$(PLAT_SRC) $(APP_SRC))
 BEARSSL   := $(B)/bearssl/libbearssl.a
 FUZZ_BIN  := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all bin cross unit unit-bin fuzz fuzz-bins check lint size bench demo clean deps
+.PHONY: all bin cross unit unit-bin fuzz fuzz-bins check lint size bench demo soak clean deps
 .DEFAULT_GOAL := all
 
 all: bin
@@ -125,6 +125,10 @@ bench:
 
 demo: bin
 	sh test/demo.sh
+
+SOAK_SECONDS ?= 600
+soak: bin
+	SOAK_SECONDS=$(SOAK_SECONDS) sh test/integration/soak.sh
 
 clean:
 	rm -rf build/x86_64 build/aarch64 build/armv7 build/asan build/fuzz build/bench
