@@ -133,7 +133,7 @@ char *mosq_conf_text(const mosq_params_t *p)
 		"acl_file %s/acl\n", p->dir, p->dir);
 	sb_add(&b, "persistence true\n"
 		"persistence_location %s/data/\n"
-		"autosave_interval 5\n", p->dir);
+		"autosave_interval 2\n", p->dir);
 	/* queue limits sized for large meshes: a node away for a while keeps
 	 * its requests, the bridge keeps the mesh's replies while the cloud
 	 * link is down */

@@ -7,50 +7,11 @@
 # (test/browser/console.test.mjs).
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/test/integration/peers.lib"
-EMU=$ROOT/test/emu/veeahub
-UUID=6f1d2c3e-8a4b-4c5d-9e6f-7a8b9c0d1e2f
-SERIALS="C25DTADSR00000001134 C25DTADSR00000001135 C25DTADSR00000001136"
-MEN_SERIAL=C25DTADSR00000000777
+. "$ROOT/test/integration/mesh.lib"
 PY=/usr/bin/python3
 
-# ---- the system (as test/integration/mesh.sh sets it up)
-chmod 755 "$T_TMP"
-pki_make "$T_TMP/pki" || { fail pki "openssl"; finish; exit 1; }
-APP_PORT=$(free_port)
-mosq_start cloud --tls "$T_TMP/pki/ca.pem" "$T_TMP/pki/server.pem" "$T_TMP/pki/server.key" \
-	--user cloudmen --password cloudpw --extra "listener $APP_PORT 127.0.0.1" ||
-	{ fail cloud "mosquitto did not start"; finish; exit 1; }
-AS="-h 127.0.0.1 -p $APP_PORT -u cloudmen -P cloudpw"
-
-"$EMU" start --dir "$T_TMP/men" --serial $MEN_SERIAL --node-type MEN --mesh-uuid $UUID \
-	--mesh-ip 127.0.0.1 -q >/dev/null || { fail emulator "MEN did not start"; finish; exit 1; }
-cleanup_add "'$EMU' stop --dir '$T_TMP/men'"
-MESH_PORT=$(free_port)
-cat >"$T_TMP/user-config.json" <<JSON
-{
-  "mqtt_cloud_broker_hostname": "localhost",
-  "mqtt_cloud_broker_port": "$cloud_PORT",
-  "mqtt_cloud_broker_username": "cloudmen",
-  "mqtt_cloud_broker_password": "cloudpw",
-  "mqtt_cloud_broker_ca_cert_b64": "$(cat "$T_TMP/pki/ca.b64")",
-  "mqtt_mesh_broker_port": "$MESH_PORT",
-  "telemetry_interval_s": "2"
-}
-JSON
-(set -a; . "$T_TMP/men/env"; exec "$DMQTT" broker --config "$T_TMP/user-config.json" \
-	--mosquitto-dir "$T_TMP/mosq" --listen-address 127.0.0.1 >>"$T_TMP/broker.log" 2>&1) &
-BROKER_PID=$!
-cleanup_add "kill \$BROKER_PID; sleep 0.3"
-wait_port "$MESH_PORT" 10 || { fail broker "mesh port not listening: $(tail -5 "$T_TMP/broker.log")"; finish; exit 1; }
-for sn in $SERIALS; do
-	"$EMU" start --dir "$T_TMP/hub-$sn" --serial "$sn" --node-type MN --mesh-uuid $UUID \
-		--dns "$T_TMP/men" -q >/dev/null || fail "emulator $sn" "did not start"
-	cleanup_add "'$EMU' stop --dir '$T_TMP/hub-$sn'"
-	env $(grep -v '^#' "$T_TMP/hub-$sn/env") "$DMQTT" node --config "$T_TMP/user-config.json" \
-		>"$T_TMP/node-$sn.log" 2>&1 &
-	eval "NODE_$sn=\$!"
-	cleanup_add "kill \$NODE_$sn"
-done
+# ---- the system (test/integration/mesh.lib)
+{ mesh_cloud_up --app && mesh_men_up && mesh_broker_start && mesh_hubs_up; } || { finish; exit 1; }
 set -- $SERIALS
 
 # ---- the console

@@ -7,42 +7,12 @@
 # mosquitto_pub/mosquitto_sub on the cloud side are the independent peer.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/test/integration/peers.lib"
-EMU=$ROOT/test/emu/veeahub
-UUID=6f1d2c3e-8a4b-4c5d-9e6f-7a8b9c0d1e2f
-SERIALS="C25DTADSR00000001134 C25DTADSR00000001135 C25DTADSR00000001136"
-MEN_SERIAL=C25DTADSR00000000777
+. "$ROOT/test/integration/mesh.lib"
 
-# mosquitto drops to its own user before reading the files we write:
-# the folders above them must be traversable, as /etc is on a hub
-chmod 755 "$T_TMP"
-pki_make "$T_TMP/pki" || { fail pki "openssl"; finish; exit 1; }
-mosq_start cloud --tls "$T_TMP/pki/ca.pem" "$T_TMP/pki/server.pem" "$T_TMP/pki/server.key" \
-	--user cloudmen --password cloudpw --persist || { fail cloud "mosquitto did not start"; finish; exit 1; }
-CS="--cafile $T_TMP/pki/ca.pem -h localhost -p $cloud_PORT -u cloudmen -P cloudpw"
-
-# the MEN: emulated hub services, then dmqtt broker
-"$EMU" start --dir "$T_TMP/men" --serial $MEN_SERIAL --node-type MEN --mesh-uuid $UUID \
-	--mesh-ip 127.0.0.1 -q >/dev/null || { fail emulator "MEN did not start"; finish; exit 1; }
-cleanup_add "'$EMU' stop --dir '$T_TMP/men'"
-MESH_PORT=$(free_port)
-cat >"$T_TMP/user-config.json" <<JSON
-{
-  "mqtt_cloud_broker_hostname": "localhost",
-  "mqtt_cloud_broker_port": "$cloud_PORT",
-  "mqtt_cloud_broker_username": "cloudmen",
-  "mqtt_cloud_broker_password": "cloudpw",
-  "mqtt_cloud_broker_ca_cert_b64": "$(cat "$T_TMP/pki/ca.b64")",
-  "mqtt_mesh_broker_port": "$MESH_PORT",
-  "telemetry_interval_s": "2"
-}
-JSON
-start_broker() {
-	(set -a; . "$T_TMP/men/env"; exec "$DMQTT" broker --config "$T_TMP/user-config.json" \
-		--mosquitto-dir "$T_TMP/mosq" --listen-address 127.0.0.1 >>"$T_TMP/broker.log" 2>&1) &
-	BROKER_PID=$!
-}
+# the cloud (TLS), then the MEN: emulated hub services and dmqtt broker
+{ mesh_cloud_up --persist && mesh_men_up; } || { finish; exit 1; }
+start_broker() { mesh_broker_start; }
 start_broker
-cleanup_add "kill \$BROKER_PID; sleep 0.3"
 if wait_port "$MESH_PORT" 10; then ok "dmqtt broker started mosquitto on the mesh port"; else
 	fail "broker" "mesh port not listening; log: $(tail -5 "$T_TMP/broker.log")"; finish; exit 1; fi
 for f in mosquitto.conf passwd acl cloud-ca.pem; do
@@ -74,14 +44,7 @@ expect_rc "mesh login with the derived password" 0 mosquitto_pub -h 127.0.0.1 -p
 expect_rc "mesh login with a wrong password is refused" 5 mosquitto_pub -h 127.0.0.1 -p "$MESH_PORT" -u "$MU" -P wrong -t data/probe -m x
 
 # three hubs, sharing the MEN's DNS server
-for sn in $SERIALS; do
-	"$EMU" start --dir "$T_TMP/hub-$sn" --serial "$sn" --node-type MN --mesh-uuid $UUID \
-		--dns "$T_TMP/men" -q >/dev/null || fail "emulator $sn" "did not start"
-	cleanup_add "'$EMU' stop --dir '$T_TMP/hub-$sn'"
-	env $(grep -v '^#' "$T_TMP/hub-$sn/env") "$DMQTT" node >"$T_TMP/node-$sn.log" 2>&1 &
-	eval "NODE_$sn=\$!"
-	cleanup_add "kill \$NODE_$sn"
-done
+mesh_hubs_up || { finish; exit 1; }
 # all three online (retained status, through the TLS bridge)
 sub_collect st "$cloud_PORT" 'status/+' 3 $CS -q 1
 if sub_wait st 15; then ok "three nodes online at the cloud (retained status over the bridge)"; else
@@ -133,6 +96,11 @@ kill $STRANGER 2>/dev/null
 
 # broker's mosquitto killed: the supervisor restarts it, nodes come back
 MPID=$(pgrep -f "mosquitto -c $T_TMP/mosq/mosquitto.conf" | head -1)
+# mosquitto persists sessions on its autosave interval: a crash loses
+# subscriptions made since the last save, so let it save the nodes' first
+saves=$(grep -c "Saving in-memory database" "$T_TMP/broker.log")
+i=0; while [ $i -lt 100 ] && [ "$(grep -c "Saving in-memory database" "$T_TMP/broker.log")" -le "$saves" ]; do
+	sleep 0.1; i=$((i + 1)); done
 sub_collect down "$cloud_PORT" "rsp/all/+" 15 $CS -q 1 -c -i down-collector
 kill -9 "$MPID" 2>/dev/null
 t0=$(date +%s%N)
