@@ -258,8 +258,19 @@ static uint32_t next_serial(bus_t *b)
 /* Queue a whole message: straight out when ready, else after Hello. */
 static int queue_msg(bus_t *b, const uint8_t *m, size_t n)
 {
-	if (b->phase == 3)
+	if (b->phase == 3) {
+		/* nothing ahead of it: try the socket now and save a poll round */
+		if (b->txlen == 0 && b->fd >= 0) {
+			long w = net_fd_send(b->fd, m, n);
+			if (w > 0) {
+				m += w;
+				n -= (size_t)w;
+			}
+			if (n == 0)
+				return 0;
+		}
 		return append(&b->tx, &b->txcap, &b->txlen, m, n);
+	}
 	return append(&b->q, &b->qcap, &b->qlen, m, n);
 }
 
@@ -517,6 +528,8 @@ void bus_process(bus_t *b, const struct pollfd *p, uint64_t now)
 			handle_rx(b);
 			if (b->state == BUS_DEAD)
 				return;
+			if ((size_t)n < 4096)
+				break; /* a short read drained the socket: no EAGAIN round */
 		}
 		/* answers may have queued more output */
 		while (b->txlen > 0) {

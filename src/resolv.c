@@ -357,7 +357,13 @@ static void start_tcp(resolv_t *r, uint64_t now)
 
 static void query_start(resolv_t *r, const char *name, uint16_t qtype, uint64_t now)
 {
-	snprintf(r->qname, sizeof r->qname, "%s", name);
+	if (name != r->qname) { /* callers may pass r->qname itself */
+		size_t n = strlen(name);
+		if (n >= sizeof r->qname)
+			n = sizeof r->qname - 1;
+		memmove(r->qname, name, n);
+		r->qname[n] = '\0';
+	}
 	r->qtype = qtype;
 	r->server = 0;
 	r->round = 0;
