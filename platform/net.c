@@ -1,4 +1,5 @@
 /* net.c -- see net.h */
+#define _GNU_SOURCE /* accept4 */
 #include "platform/net.h"
 
 #include <arpa/inet.h>
@@ -218,6 +219,18 @@ int net_tcp_listen(const net_addr_t *a, int backlog)
 		close(fd);
 		return e;
 	}
+	return fd;
+}
+
+int net_tcp_accept(int lfd)
+{
+	int one = 1, fd;
+	do
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	return fd;
 }
 

@@ -56,6 +56,10 @@ int net_udp_connect(const net_addr_t *a);
 /* A listening non-blocking TCP socket on a (SO_REUSEADDR). */
 int net_tcp_listen(const net_addr_t *a, int backlog);
 
+/* Accept one connection: a non-blocking, close-on-exec socket with
+ * TCP_NODELAY, or -errno (-EAGAIN when none is waiting). */
+int net_tcp_accept(int lfd);
+
 /* poll() that returns 0 on EINTR (a signal woke us: caller re-checks). */
 int net_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
 

@@ -110,6 +110,9 @@ struct broker {
 
 static struct broker *B; /* the one broker of this process, for callbacks */
 
+/* set-up steps return this when SIGTERM/SIGINT came while they waited */
+#define STOPPED (-1)
+
 static uint64_t backoff_ms(unsigned failures)
 {
 	uint64_t d = 1000;
@@ -358,7 +361,7 @@ static int load_config(struct broker *b)
 			for (int i = 0; i < 300; i++) {
 				int sig = proc_signal_next(b->sigfd);
 				if (sig == SIGTERM || sig == SIGINT)
-					return EXIT_OK + 1000;
+					return STOPPED;
 				clock_sleep_ms(100);
 			}
 			continue;
@@ -399,7 +402,7 @@ static int identity(struct broker *b)
 			int sig = proc_signal_next(b->sigfd);
 			if (sig == SIGTERM || sig == SIGINT) {
 				bus_close(bus);
-				return EXIT_OK + 1000;
+				return STOPPED;
 			}
 			clock_sleep_ms(100);
 		}
@@ -446,12 +449,12 @@ static int write_files(struct broker *b)
 	}
 	if (stat(b->a.dir, &st) != 0 && mkdir(b->a.dir, 0755) != 0) {
 		log_error("broker", "cannot create %s: %s", b->a.dir, strerror(errno));
-		return EXIT_NOINPUT + 7; /* 73: cannot create output */
+		return EXIT_CANTCREAT;
 	}
 	r = mosq_write_all(&p, &changed, err, sizeof err);
 	if (r != 0) {
 		log_error("broker", "%s", err);
-		return 73;
+		return EXIT_CANTCREAT;
 	}
 	log_info("broker", "mosquitto files in %s: %d written, the rest unchanged", b->a.dir, changed);
 	return 0;
@@ -487,7 +490,7 @@ int cmd_broker(int argc, char **argv)
 		goto out;
 	if (b.a.check) {
 		/* the Networking service must answer too */
-		char ip[64], err[300];
+		char err[300];
 		bus_t *bus = bus_open(bus_system_address(), clock_mono_ms(), err, sizeof err);
 		uint8_t buf[1024];
 		dbus_msg_t m;
@@ -500,7 +503,6 @@ int cmd_broker(int argc, char **argv)
 			r = EXIT_UNAVAILABLE;
 			goto out;
 		}
-		(void)ip;
 		bus_close(bus);
 		printf("ok: configuration valid, VeeaHub services answer (serial %s)\n", b.serial);
 		r = EXIT_OK;
@@ -567,8 +569,8 @@ int cmd_broker(int argc, char **argv)
 		r = b.have_status ? b.last_status : EXIT_OK;
 	/* mosquitto ends with 0 on SIGTERM/SIGINT; pass that on */
 out:
-	if (r >= 1000)
-		r -= 1000; /* asked to stop while waiting: a clean exit */
+	if (r == STOPPED)
+		r = EXIT_OK; /* asked to stop while waiting: a clean exit */
 	bus_close(b.bus);
 	config_free(&b.cfg);
 	memset(b.pass, 0, sizeof b.pass);

@@ -16,6 +16,7 @@ enum {
 	EXIT_DATAERR = 65,      /* malformed data (JSON syntax) */
 	EXIT_NOINPUT = 66,      /* input not readable */
 	EXIT_UNAVAILABLE = 69,  /* unreachable, refused, timed out */
+	EXIT_CANTCREAT = 73,    /* an output file cannot be created */
 	EXIT_PROTOCOL = 76,     /* protocol error from a peer */
 	EXIT_NOPERM = 77,       /* bad credentials, TLS refused */
 	EXIT_CONFIG = 78

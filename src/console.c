@@ -4,9 +4,7 @@
  * the web console (src/console_page.h) and its JSON API.  See docs/cloud.md.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -518,7 +516,7 @@ static void accept_all(struct console *k, uint64_t now)
 {
 	while (!k->stopping) {
 		struct conn *cn = NULL;
-		int fd, one = 1;
+		int fd;
 		if (k->nconns == MAX_CONNS) {
 			/* full: make room by closing the connection idle the longest */
 			struct conn *old = NULL;
@@ -531,18 +529,12 @@ static void accept_all(struct console *k, uint64_t now)
 				return;
 			conn_close(k, old);
 		}
-		fd = accept(k->lfd, NULL, NULL);
+		fd = net_tcp_accept(k->lfd);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				log_warn("cloud", "console: cannot accept: %s", strerror(errno));
+			if (fd == -EMFILE || fd == -ENFILE)
+				log_warn("cloud", "console: cannot accept: %s", strerror(-fd));
 			return;
 		}
-		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
-			close(fd);
-			continue;
-		}
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		for (size_t i = 0; i < MAX_CONNS && cn == NULL; i++)
 			if (k->conns[i].st == C_FREE)
 				cn = &k->conns[i];

@@ -189,22 +189,33 @@ static void lost(mqttc_t *c, uint64_t now)
 	c->detail[0] = '\0';
 }
 
+/* An address refused or failed: the attempt's reason is the latest one
+ * (unlike set_why, which keeps the first cause of a lost session). */
+static void addr_failed(mqttc_t *c, const net_addr_t *a, int err)
+{
+	char text[NET_ADDR_STRLEN];
+	net_addr_format(a, text, sizeof text);
+	c->why = MQTTC_R_UNREACHABLE;
+	snprintf(c->detail, sizeof c->detail, "connect to %s: %s", text, strerror(-err));
+}
+
+/* Connect to the next address; when none is left the attempt is lost. */
 static void try_next_addr(mqttc_t *c, uint64_t now)
 {
-	char text[NET_ADDR_STRLEN], msg[160];
 	while (c->next_addr < c->naddrs) {
 		const net_addr_t *a = &c->addrs[c->next_addr++];
 		int fd = net_tcp_connect(a);
-		net_addr_format(a, text, sizeof text);
 		if (fd >= 0) {
-			log_debug("mqtt", "connecting to %s", text);
+			if (log_get_level() >= LOG_DEBUG) {
+				char text[NET_ADDR_STRLEN];
+				net_addr_format(a, text, sizeof text);
+				log_debug("mqtt", "connecting to %s", text);
+			}
 			c->fd = fd;
 			c->state = MQTTC_TCP;
 			return;
 		}
-		snprintf(msg, sizeof msg, "connect to %s: %s", text, strerror(-fd));
-		c->why = MQTTC_R_NONE;
-		set_why(c, MQTTC_R_UNREACHABLE, msg);
+		addr_failed(c, a, fd);
 	}
 	c->state = MQTTC_TCP; /* so lost() counts it as an attempt */
 	lost(c, now);
@@ -497,20 +508,10 @@ void mqttc_process(mqttc_t *c, const struct pollfd *p, uint64_t now)
 			if (r == 0) {
 				transport_up(c, now);
 			} else {
-				char text[NET_ADDR_STRLEN], msg[160];
-				net_addr_format(&c->addrs[c->next_addr - 1], text, sizeof text);
-				snprintf(msg, sizeof msg, "connect to %s: %s", text, strerror(-r));
 				close(c->fd);
 				c->fd = -1;
-				c->why = MQTTC_R_NONE;
-				set_why(c, MQTTC_R_UNREACHABLE, msg);
-				c->why = MQTTC_R_NONE; /* the next address may still work */
-				if (c->next_addr < c->naddrs)
-					try_next_addr(c, now);
-				else {
-					set_why(c, MQTTC_R_UNREACHABLE, msg);
-					lost(c, now);
-				}
+				addr_failed(c, &c->addrs[c->next_addr - 1], r);
+				try_next_addr(c, now); /* the next address may still work */
 			}
 		} else if (now >= c->attempt_deadline) {
 			set_why(c, MQTTC_R_TIMEOUT, "TCP connect timed out");

@@ -281,9 +281,6 @@ static void job_poll(struct node *nd, struct job *j, uint64_t now)
 		}
 		while (j->len > 0 && j->out[j->len - 1] == '\n')
 			j->len--;
-		if (j->truncated && j->len + 40 <= JOB_OUT_MAX + 1) {
-			/* the cap is part of the answer, not a silent cut */
-		}
 		send_reply(nd, j->topic, &j->req, j->out, j->len, rc);
 		if (j->truncated)
 			log_info("node", "%s: output of '%s' cut at %d bytes", nd->serial, j->req.cmd, JOB_OUT_MAX);
@@ -696,9 +693,10 @@ int cmd_node(int argc, char **argv)
 					pfd[np].events = POLLIN;
 					owner[np++] = NULL;
 				}
-				if (!j->killed)
-					timeout = j->deadline > now ? (int)(j->deadline - now) < timeout ?
-						(int)(j->deadline - now) : timeout : 0;
+				if (!j->killed && j->deadline <= now)
+					timeout = 0;
+				else if (!j->killed && (int)(j->deadline - now) < timeout)
+					timeout = (int)(j->deadline - now);
 			}
 		}
 		if (f.stopping) {

@@ -15,6 +15,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
+. "$ROOT/test/ports.lib"
 DMQTT=${DMQTT:-$ROOT/build/x86_64/dmqtt}
 EMU=$ROOT/test/emu/veeahub
 D=$(mktemp -d /tmp/dmqtt-demo.XXXXXX)
@@ -38,15 +39,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-	i=0
-	while [ $i -lt 100 ]; do
-		/usr/bin/python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$1" 2>/dev/null && return 0
-		sleep 0.1; i=$((i + 1))
-	done
-	return 1
-}
 
 [ -x "$DMQTT" ] || die "$DMQTT is missing: run make"
 SERIALS="C25DTADSR00000001134 C25DTADSR00000001135 C25DTADSR00000001136"

@@ -29,15 +29,6 @@ trap 'exit 130' INT TERM HUP
 command -v wrk >/dev/null || { echo "console.sh: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 # shellcheck disable=SC3045 # dash and bash have -n and -H
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-	i=0
-	while [ $i -lt 100 ]; do
-		/usr/bin/python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$1" 2>/dev/null && return 0
-		sleep 0.1; i=$((i + 1))
-	done
-	return 1
-}
 
 for _ in 1 2 3; do
 	PORT=$(free_port)

@@ -68,15 +68,6 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null
 NOFILE=$(ulimit -n)
 [ "$NOFILE" = unlimited ] || [ "$NOFILE" -gt $((BIG + 200)) ] || BIG=0
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-	i=0
-	while [ $i -lt 100 ]; do
-		/usr/bin/python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$1" 2>/dev/null && return 0
-		sleep 0.1; i=$((i + 1))
-	done
-	return 1
-}
 ms_since() { # EPOCHREALTIME-style start -> ms elapsed
 	bash -c 'd=$(( ${EPOCHREALTIME/./} - ${1/./} )); printf "%d.%03d\n" $((d / 1000)) $((d % 1000))' _ "$1"
 }

@@ -12,6 +12,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$(pwd)
+. "$ROOT/test/ports.lib"
 BENCH_DIR=${BENCH_DIR:-$ROOT/build/bench}
 BENCH_TSV=${BENCH_TSV:-$BENCH_DIR/results.tsv}
 mkdir -p "$BENCH_DIR"

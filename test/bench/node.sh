@@ -24,15 +24,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 [ -x "$DMQTT" ] || { echo "node.sh: $DMQTT missing (make -s bin)" >&2; exit 2; }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-	i=0
-	while [ $i -lt 50 ]; do
-		/usr/bin/python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$1" 2>/dev/null && return 0
-		sleep 0.1; i=$((i + 1))
-	done
-	return 1
-}
 
 # the mesh credentials every hub of this mesh derives
 CRED=$(DMQTT_MESH_UUID=$UUID "$DMQTT" secret --show-secrets) || { echo "node.sh: dmqtt secret failed" >&2; exit 1; }

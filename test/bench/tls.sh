@@ -27,15 +27,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 [ -x "$DMQTT" ] || { echo "tls.sh: $DMQTT missing (make -s bin)" >&2; exit 2; }
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-	i=0
-	while [ $i -lt 50 ]; do
-		/usr/bin/python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$1" 2>/dev/null && return 0
-		sleep 0.1; i=$((i + 1))
-	done
-	return 1
-}
 
 sh deploy/cloud/make-pki.sh "$T/pki" >"$T/pki.log" 2>&1 || { echo "tls.sh: PKI failed" >&2; cat "$T/pki.log" >&2; exit 1; }
 CA=$T/pki/ca.pem

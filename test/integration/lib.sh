@@ -12,6 +12,7 @@ T_PASS=0
 T_FAIL=0
 T_TMP=$(mktemp -d /tmp/dmqtt-it.XXXXXX)
 T_CLEAN=""
+. "$ROOT/test/ports.lib"
 
 cleanup_add() { T_CLEAN="$1; $T_CLEAN"; }
 t_cleanup() {
@@ -43,23 +44,7 @@ expect_grep() {
 	if grep -qE -- "$2" "$3"; then ok "$1"; else fail "$1" "no /$2/ in $(head -c 300 "$3")"; fi
 }
 
-# A free TCP port on 127.0.0.1 (the kernel picks it; small race accepted).
-free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# wait_port PORT [SECONDS]: until something listens on 127.0.0.1:PORT
-wait_port() {
-	i=0
-	while [ $i -lt $((${2:-5} * 10)) ]; do
-		if /usr/bin/python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$1" 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
+# free_port and wait_port come from test/ports.lib.
 
 finish() {
 	echo "$T_PASS passed, $T_FAIL failed"
