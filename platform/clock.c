@@ -1,5 +1,6 @@
 /* clock.c -- see clock.h */
 #include "platform/clock.h"
+#include "platform/fmt.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -32,6 +33,6 @@ void clock_iso8601(int64_t t, char *buf, size_t cap)
 	struct tm tm;
 	gmtime_r(&tt, &tm);
 	/* by hand: strftime drags the time-zone machinery into a static binary */
-	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	fmt_snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
 		tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }

@@ -1,5 +1,6 @@
 /* file.c -- see file.h */
 #include "platform/file.h"
+#include "platform/fmt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -126,7 +127,7 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 	char tmp[4096];
 	int fd, r;
 
-	if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+	if (fmt_snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
 		return -ENAMETOOLONG;
 	unlink(tmp); /* a leftover from a crashed run with our pid */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 0777);

@@ -1,6 +1,7 @@
 /* log.c -- see log.h */
 #include "platform/log.h"
 #include "platform/clock.h"
+#include "platform/fmt.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,11 +35,11 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 	if (level > threshold)
 		return;
 	clock_iso8601(clock_wall_s(), stamp, sizeof stamp);
-	n = snprintf(line, sizeof line, "%s %s %s: ", stamp, names[level], module);
+	n = fmt_snprintf(line, sizeof line, "%s %s %s: ", stamp, names[level], module);
 	if (n < 0)
 		return;
 	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
+	m = fmt_vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 	va_end(ap);
 	if (m < 0)
 		return;

@@ -1,6 +1,7 @@
 /* net.c -- see net.h */
 #define _GNU_SOURCE /* accept4 */
 #include "platform/net.h"
+#include "platform/fmt.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -150,17 +151,17 @@ int net_resolve_local(const char *host, uint16_t port, const char *hosts_path,
 
 void net_addr_format(const net_addr_t *a, char *buf, size_t cap)
 {
-	char ip[INET6_ADDRSTRLEN] = "?";
+	char ip[FMT_INET_MAX] = "?";
 	if (a->ss.ss_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)&a->ss;
-		inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
-		snprintf(buf, cap, "%s:%u", ip, ntohs(sin->sin_port));
+		fmt_inet((const unsigned char *)&sin->sin_addr, 4, ip, sizeof ip);
+		fmt_snprintf(buf, cap, "%s:%u", ip, ntohs(sin->sin_port));
 	} else if (a->ss.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)&a->ss;
-		inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip);
-		snprintf(buf, cap, "[%s]:%u", ip, ntohs(sin6->sin6_port));
+		fmt_inet(sin6->sin6_addr.s6_addr, 16, ip, sizeof ip);
+		fmt_snprintf(buf, cap, "[%s]:%u", ip, ntohs(sin6->sin6_port));
 	} else {
-		snprintf(buf, cap, "?");
+		fmt_snprintf(buf, cap, "?");
 	}
 }
 

@@ -10,6 +10,7 @@
 #include "platform/clock.h"
 #include "platform/file.h"
 #include "src/commands.h"
+#include "platform/fmt.h"
 
 const char *const builtin_names[] = {
 	"uptime", "hostname", "serial", "version", "date", "loadavg", "meminfo",
@@ -39,7 +40,7 @@ static int read_small(const char *root, const char *rel, char *buf, size_t cap)
 {
 	char path[512], *data;
 	size_t len;
-	if (snprintf(path, sizeof path, "%s/%s", root, rel) >= (int)sizeof path)
+	if (fmt_snprintf(path, sizeof path, "%s/%s", root, rel) >= (int)sizeof path)
 		return -1;
 	if (file_read(path, 1 << 20, &data, &len) != 0)
 		return -1;
@@ -61,7 +62,7 @@ static int cmd_uptime(const builtin_env_t *e, char *out, size_t cap)
 	/* /proc/uptime: "12345.67 ..."; /proc/loadavg: "0.10 0.20 0.30 ..." */
 	if (read_small(e->proc, "uptime", up, sizeof up) != 0 ||
 	    (s = strtoul(up, &end, 10), end == up))
-		return snprintf(out, cap, "cannot read %s/uptime", e->proc), 1;
+		return fmt_snprintf(out, cap, "cannot read %s/uptime", e->proc), 1;
 	if (read_small(e->proc, "loadavg", load, sizeof load) == 0) {
 		/* keep the three averages, as printed by the kernel */
 		char *p = load;
@@ -73,7 +74,7 @@ static int cmd_uptime(const builtin_env_t *e, char *out, size_t cap)
 	days = s / 86400;
 	h = s % 86400 / 3600;
 	m = s % 3600 / 60;
-	snprintf(out, cap, "up %lu day%s, %02lu:%02lu:%02lu, load average: %s",
+	fmt_snprintf(out, cap, "up %lu day%s, %02lu:%02lu:%02lu, load average: %s",
 		days, days == 1 ? "" : "s", h, m, s % 60, load);
 	return 0;
 }
@@ -83,14 +84,14 @@ static int cmd_meminfo(const builtin_env_t *e, char *out, size_t cap)
 	static const char *const keys[] = { "MemTotal:", "MemFree:", "MemAvailable:" };
 	char path[512], *data, *line, *save = NULL;
 	size_t len, o = 0;
-	snprintf(path, sizeof path, "%s/meminfo", e->proc);
+	fmt_snprintf(path, sizeof path, "%s/meminfo", e->proc);
 	if (file_read(path, 1 << 20, &data, &len) != 0)
-		return snprintf(out, cap, "cannot read %s", path), 1;
+		return fmt_snprintf(out, cap, "cannot read %s", path), 1;
 	out[0] = '\0';
 	for (line = strtok_r(data, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
 		for (size_t i = 0; i < 3; i++)
 			if (strncmp(line, keys[i], strlen(keys[i])) == 0 && o < cap) {
-				int w = snprintf(out + o, cap - o, "%s%s", o > 0 ? "\n" : "", line);
+				int w = fmt_snprintf(out + o, cap - o, "%s%s", o > 0 ? "\n" : "", line);
 				if (w > 0)
 					o += (size_t)w;
 			}
@@ -124,7 +125,7 @@ size_t iface_list(const char *sys_net, char names[][IFACE_NAME_MAX], size_t max)
 int iface_up(const char *sys_net, const char *name)
 {
 	char rel[64], state[32];
-	if (strchr(name, '/') != NULL || snprintf(rel, sizeof rel, "%s/operstate", name) >= (int)sizeof rel)
+	if (strchr(name, '/') != NULL || fmt_snprintf(rel, sizeof rel, "%s/operstate", name) >= (int)sizeof rel)
 		return -1;
 	if (read_small(sys_net, rel, state, sizeof state) != 0)
 		return -1;
@@ -138,7 +139,7 @@ static int cmd_interfaces(const builtin_env_t *e, char *out, size_t cap)
 	out[0] = '\0';
 	for (size_t i = 0; i < n && o < cap; i++) {
 		int up = iface_up(e->sys_net, names[i]);
-		int w = snprintf(out + o, cap - o, "%s%s %s", i > 0 ? "\n" : "", names[i],
+		int w = fmt_snprintf(out + o, cap - o, "%s%s %s", i > 0 ? "\n" : "", names[i],
 			up > 0 ? "Up" : up == 0 ? "Down" : "unknown");
 		if (w > 0)
 			o += (size_t)w;
@@ -152,23 +153,23 @@ int builtin_run(const builtin_env_t *e, const char *cmd, char *out, size_t cap)
 		return 1;
 	out[0] = '\0';
 	if (strcmp(cmd, "ping") == 0)
-		return snprintf(out, cap, "pong"), 0;
+		return fmt_snprintf(out, cap, "pong"), 0;
 	if (strcmp(cmd, "serial") == 0)
-		return snprintf(out, cap, "%s", e->serial), 0;
+		return fmt_snprintf(out, cap, "%s", e->serial), 0;
 	if (strcmp(cmd, "nodetype") == 0)
-		return snprintf(out, cap, "%s", e->node_type), 0;
+		return fmt_snprintf(out, cap, "%s", e->node_type), 0;
 	if (strcmp(cmd, "version") == 0)
-		return snprintf(out, cap, "%s", dmqtt_version_short()), 0;
+		return fmt_snprintf(out, cap, "%s", dmqtt_version_short()), 0;
 	if (strcmp(cmd, "date") == 0) {
 		clock_iso8601(clock_wall_s(), out, cap);
 		return 0;
 	}
 	if (strcmp(cmd, "hostname") == 0)
 		return read_small(e->proc, "sys/kernel/hostname", out, cap) == 0 ? 0 :
-			(snprintf(out, cap, "cannot read the host name"), 1);
+			(fmt_snprintf(out, cap, "cannot read the host name"), 1);
 	if (strcmp(cmd, "loadavg") == 0)
 		return read_small(e->proc, "loadavg", out, cap) == 0 ? 0 :
-			(snprintf(out, cap, "cannot read %s/loadavg", e->proc), 1);
+			(fmt_snprintf(out, cap, "cannot read %s/loadavg", e->proc), 1);
 	if (strcmp(cmd, "uptime") == 0)
 		return cmd_uptime(e, out, cap);
 	if (strcmp(cmd, "meminfo") == 0)

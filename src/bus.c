@@ -13,6 +13,7 @@
 #include "platform/clock.h"
 #include "platform/log.h"
 #include "platform/net.h"
+#include "platform/fmt.h"
 
 #define BUS_MAX_CALLS 32
 #define BUS_RX_MAX (4u << 20)   /* larger messages end the connection */
@@ -74,7 +75,7 @@ static void die(bus_t *b, const char *fmt, ...)
 	if (b->state == BUS_DEAD)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(b->err, sizeof b->err, fmt, ap);
+	fmt_vsnprintf(b->err, sizeof b->err, fmt, ap);
 	va_end(ap);
 	b->state = BUS_DEAD;
 	if (b->fd >= 0)
@@ -143,7 +144,7 @@ static int connect_one(const char *e, size_t n, char *err, size_t errcap)
 	socklen_t len;
 
 	if (n < 5 || memcmp(e, "unix:", 5) != 0) {
-		snprintf(err, errcap, "unsupported bus address transport in '%.*s'", (int)n, e);
+		fmt_snprintf(err, errcap, "unsupported bus address transport in '%.*s'", (int)n, e);
 		return -EINVAL;
 	}
 	for (kv = e + 5; kv < end;) {
@@ -155,7 +156,7 @@ static int connect_one(const char *e, size_t n, char *err, size_t errcap)
 			if ((klen == 4 && memcmp(kv, "path", 4) == 0) ||
 			    (klen == 8 && memcmp(kv, "abstract", 8) == 0)) {
 				if (unescape(eq + 1, (size_t)(stop - eq - 1), val, sizeof val) != 0) {
-					snprintf(err, errcap, "bad escape or too long a path in bus address");
+					fmt_snprintf(err, errcap, "bad escape or too long a path in bus address");
 					return -EINVAL;
 				}
 				abstract = klen == 8;
@@ -164,13 +165,13 @@ static int connect_one(const char *e, size_t n, char *err, size_t errcap)
 		kv = stop + (comma != NULL ? 1 : 0);
 	}
 	if (abstract < 0) {
-		snprintf(err, errcap, "bus address '%.*s' has no path= or abstract=", (int)n, e);
+		fmt_snprintf(err, errcap, "bus address '%.*s' has no path= or abstract=", (int)n, e);
 		return -EINVAL;
 	}
 	memset(&sa, 0, sizeof sa);
 	sa.sun_family = AF_UNIX;
 	if (strlen(val) + (size_t)abstract >= sizeof sa.sun_path) {
-		snprintf(err, errcap, "bus socket path too long");
+		fmt_snprintf(err, errcap, "bus socket path too long");
 		return -ENAMETOOLONG;
 	}
 	memcpy(sa.sun_path + abstract, val, strlen(val));
@@ -181,7 +182,7 @@ static int connect_one(const char *e, size_t n, char *err, size_t errcap)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sa, len) != 0 && errno != EINPROGRESS) {
 		int e2 = errno;
-		snprintf(err, errcap, "cannot connect to the bus at %s%s: %s",
+		fmt_snprintf(err, errcap, "cannot connect to the bus at %s%s: %s",
 			abstract ? "@" : "", val, strerror(e2));
 		close(fd);
 		return -e2;
@@ -197,7 +198,7 @@ bus_t *bus_open(const char *address, uint64_t now, char *err, size_t errcap)
 	uint8_t start[DBUS_SASL_START_MAX];
 	size_t n;
 
-	snprintf(err, errcap, "empty bus address");
+	fmt_snprintf(err, errcap, "empty bus address");
 	while (*p != '\0') {
 		const char *semi = strchr(p, ';');
 		size_t len = semi != NULL ? (size_t)(semi - p) : strlen(p);
@@ -213,7 +214,7 @@ bus_t *bus_open(const char *address, uint64_t now, char *err, size_t errcap)
 	b = calloc(1, sizeof *b);
 	if (b == NULL) {
 		close(fd);
-		snprintf(err, errcap, "out of memory");
+		fmt_snprintf(err, errcap, "out of memory");
 		return NULL;
 	}
 	b->fd = fd;
@@ -223,7 +224,7 @@ bus_t *bus_open(const char *address, uint64_t now, char *err, size_t errcap)
 	n = dbus_sasl_start(&b->sasl, (uint32_t)geteuid(), start, sizeof start);
 	if (n == 0 || append(&b->tx, &b->txcap, &b->txlen, start, n) != 0) {
 		bus_close(b);
-		snprintf(err, errcap, "out of memory");
+		fmt_snprintf(err, errcap, "out of memory");
 		return NULL;
 	}
 	return b;
@@ -299,7 +300,7 @@ uint32_t bus_call_text(bus_t *b, const char *dest, const char *path,
 	int argi = 0;
 
 	if (b->state == BUS_DEAD) {
-		snprintf(err, errcap, "%s", b->err[0] != '\0' ? b->err : "bus connection is closed");
+		fmt_snprintf(err, errcap, "%s", b->err[0] != '\0' ? b->err : "bus connection is closed");
 		return 0;
 	}
 	memset(&h, 0, sizeof h);
@@ -313,7 +314,7 @@ uint32_t bus_call_text(bus_t *b, const char *dest, const char *path,
 	for (;;) {
 		buf = malloc(cap);
 		if (buf == NULL) {
-			snprintf(err, errcap, "out of memory");
+			fmt_snprintf(err, errcap, "out of memory");
 			return 0;
 		}
 		st = dbus_msg_call_text(buf, cap, &h, argc, argv, &len, &argi);
@@ -324,16 +325,16 @@ uint32_t bus_call_text(bus_t *b, const char *dest, const char *path,
 	}
 	if (st != DBUS_OK) {
 		if (st == DBUS_E_ARG || st == DBUS_E_ARGC)
-			snprintf(err, errcap, "%s %s%s%s", dbus_strerror(st),
+			fmt_snprintf(err, errcap, "%s %s%s%s", dbus_strerror(st),
 				argi < argc ? "at '" : "", argi < argc ? argv[argi] : "",
 				argi < argc ? "'" : "");
 		else
-			snprintf(err, errcap, "%s", dbus_strerror(st));
+			fmt_snprintf(err, errcap, "%s", dbus_strerror(st));
 		free(buf);
 		return 0;
 	}
 	if (add_call(b, h.serial, now + timeout_ms, fn, user) != 0 || queue_msg(b, buf, len) != 0) {
-		snprintf(err, errcap, "too many calls in flight");
+		fmt_snprintf(err, errcap, "too many calls in flight");
 		free(buf);
 		return 0;
 	}
@@ -361,7 +362,7 @@ void bus_watch_name(bus_t *b, const char *name, bus_signal_fn fn, void *user, ui
 		b->watch[b->nwatch].user = user;
 		b->nwatch++;
 	}
-	snprintf(rule, sizeof rule, "type='signal',sender='org.freedesktop.DBus',"
+	fmt_snprintf(rule, sizeof rule, "type='signal',sender='org.freedesktop.DBus',"
 		"path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
 		"member='NameOwnerChanged',arg0='%s'", name);
 	serial = next_serial(b);
@@ -408,7 +409,7 @@ static void dispatch(bus_t *b, const dbus_msg_t *m)
 				dbus_value_t v;
 				dbus_iter_init(&it, m);
 				if (dbus_iter_get(&it, &v) == DBUS_OK && v.type == 's')
-					snprintf(b->unique, sizeof b->unique, "%s", v.s);
+					fmt_snprintf(b->unique, sizeof b->unique, "%s", v.s);
 			}
 			b->phase = 3;
 			b->state = BUS_READY;
@@ -570,18 +571,18 @@ static void wait_reply(void *user, const dbus_msg_t *m, const char *err)
 	struct waiter *w = user;
 	w->done = true;
 	if (m == NULL) {
-		snprintf(w->err, w->errcap, "%s", err);
+		fmt_snprintf(w->err, w->errcap, "%s", err);
 		w->rc = -1;
 		return;
 	}
 	if (m->len > w->cap) {
-		snprintf(w->err, w->errcap, "reply of %u bytes is too large", m->len);
+		fmt_snprintf(w->err, w->errcap, "reply of %u bytes is too large", m->len);
 		w->rc = -1;
 		return;
 	}
 	memcpy(w->buf, m->msg, m->len);
 	if (dbus_msg_parse(w->reply, w->buf, m->len) != DBUS_OK) {
-		snprintf(w->err, w->errcap, "reply does not parse");
+		fmt_snprintf(w->err, w->errcap, "reply does not parse");
 		w->rc = -1;
 		return;
 	}
@@ -617,7 +618,7 @@ int bus_call_wait(bus_t *b, const char *dest, const char *path, const char *ifac
 			clock_sleep_ms((uint32_t)t);
 		bus_process(b, have ? &p : NULL, clock_mono_ms());
 		if (bus_state(b) == BUS_DEAD && !w.done) {
-			snprintf(err, errcap, "%s", bus_error(b));
+			fmt_snprintf(err, errcap, "%s", bus_error(b));
 			return -1;
 		}
 	}

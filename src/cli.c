@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "proto/utf8.h"
+#include "platform/fmt.h"
 
 const char *cli_safe(const char *s, char *buf, size_t cap)
 {
@@ -48,11 +49,11 @@ const char *cli_safe(const char *s, char *buf, size_t cap)
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "dmqtt %s: ", cmd);
+	fmt_fprintf(stderr, "dmqtt %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	fmt_vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\ntry 'dmqtt help %s'\n", cmd);
+	fmt_fprintf(stderr, "\ntry 'dmqtt help %s'\n", cmd);
 	return EXIT_USAGE;
 }
 

@@ -15,6 +15,7 @@
 #include "src/commands.h"
 #include "src/nodetable.h"
 #include "src/request.h"
+#include "platform/fmt.h"
 
 enum { O_WAIT = 1, O_EXPECT, O_JSON, O_TIMEOUT, O_HTTP, O_TOKEN, O_MAXNODES, O_HELP };
 #define BIT(o) (1u << (o))
@@ -104,12 +105,12 @@ void cloud_buf_printf(cloud_buf_t *b, const char *fmt, ...)
 	va_list ap;
 	int n;
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = fmt_vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0 || cloud_buf_reserve(b, (size_t)n + 1) != 0)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	fmt_vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
 }
@@ -137,7 +138,7 @@ void cloud_make_id(char *out, size_t cap)
 	static unsigned long counter;
 	if (prefix == 0 && (random_bytes(&prefix, sizeof prefix) != 0 || prefix == 0))
 		prefix = (uint32_t)clock_mono_ms() | 1u;
-	snprintf(out, cap, "%08x-%lu", (unsigned)prefix, ++counter);
+	fmt_snprintf(out, cap, "%08x-%lu", (unsigned)prefix, ++counter);
 }
 
 bool cloud_serial_ok(const char *s, size_t n)
@@ -275,10 +276,10 @@ static void on_down(mqttc_t *c, void *user, mqttc_reason_t why, const char *deta
 	struct run *r = user;
 	(void)c;
 	if (!r->ever_up) {
-		fprintf(stderr, "dmqtt cloud: %s\n", detail);
+		fmt_fprintf(stderr, "dmqtt cloud: %s\n", detail);
 		finish(r, connopt_failure_code(&r->o->co, why));
 	} else if (!r->done) {
-		fprintf(stderr, "dmqtt cloud: connection lost: %s; reconnecting\n", detail);
+		fmt_fprintf(stderr, "dmqtt cloud: connection lost: %s; reconnecting\n", detail);
 	}
 }
 
@@ -294,21 +295,21 @@ static void send_requests(struct run *r)
 	cloud_make_id(r->id, sizeof r->id);
 	if (r->sub == SUB_LIST) {
 		cloud_make_id(r->id2, sizeof r->id2);
-		snprintf(pl, sizeof pl, "{\"cmd\":\"uptime\",\"id\":\"%s\"}", r->id);
+		fmt_snprintf(pl, sizeof pl, "{\"cmd\":\"uptime\",\"id\":\"%s\"}", r->id);
 		st = mqttc_publish(r->c, "req/all", pl, strlen(pl), 1, false, NULL);
-		snprintf(pl, sizeof pl, "{\"cmd\":\"nodetype\",\"id\":\"%s\"}", r->id2);
+		fmt_snprintf(pl, sizeof pl, "{\"cmd\":\"nodetype\",\"id\":\"%s\"}", r->id2);
 		if (st == MQTT_OK)
 			st = mqttc_publish(r->c, "req/all", pl, strlen(pl), 1, false, NULL);
 	} else {
 		char t[NT_SERIAL_MAX + 8];
 		n = json_escape(pl + 8, REQ_CMD_MAX * 6, r->o->pos[2], strlen(r->o->pos[2]));
 		memcpy(pl, "{\"cmd\":\"", 8);
-		snprintf(pl + 8 + n, sizeof pl - 8 - n, "\",\"id\":\"%s\"}", r->id);
-		snprintf(t, sizeof t, "req/%s", r->o->pos[1]);
+		fmt_snprintf(pl + 8 + n, sizeof pl - 8 - n, "\",\"id\":\"%s\"}", r->id);
+		fmt_snprintf(t, sizeof t, "req/%s", r->o->pos[1]);
 		st = mqttc_publish(r->c, t, pl, strlen(pl), 1, false, NULL);
 	}
 	if (st != MQTT_OK) {
-		fprintf(stderr, "dmqtt cloud: cannot publish the request: %s\n", mqtt_strerror(st));
+		fmt_fprintf(stderr, "dmqtt cloud: cannot publish the request: %s\n", mqtt_strerror(st));
 		finish(r, EXIT_UNAVAILABLE);
 		return;
 	}
@@ -324,12 +325,12 @@ static void on_suback(mqttc_t *c, void *user, const uint8_t *codes, size_t n)
 		if (codes[i] == MQTT_SUBACK_FAILURE)
 			r->refused++;
 	if (r->refused > 0 && r->sub != SUB_STATS) {
-		fprintf(stderr, "dmqtt cloud: the broker refused the subscription to %s\n", r->topic);
+		fmt_fprintf(stderr, "dmqtt cloud: the broker refused the subscription to %s\n", r->topic);
 		finish(r, EXIT_NOPERM);
 		return;
 	}
 	if (r->refused >= r->subs) {
-		fprintf(stderr, "dmqtt cloud: the broker refused every subscription\n");
+		fmt_fprintf(stderr, "dmqtt cloud: the broker refused every subscription\n");
 		finish(r, EXIT_NOPERM);
 		return;
 	}
@@ -477,7 +478,7 @@ static void rcmd_message(struct run *r, const mqtt_publish_t *m)
 		free(s);
 	}
 	if (rc != 0)
-		fprintf(stderr, "dmqtt cloud: %s: '%s' failed with rc %ld\n", r->o->pos[1],
+		fmt_fprintf(stderr, "dmqtt cloud: %s: '%s' failed with rc %ld\n", r->o->pos[1],
 			cli_safe(r->o->pos[2], safe, sizeof safe), rc);
 	finish(r, rc == 0 ? EXIT_OK : EXIT_NEGATIVE);
 }
@@ -533,23 +534,23 @@ static int list_print(struct run *r)
 			fwrite(b.p, 1, b.len, stdout);
 		cloud_buf_free(&b);
 	} else if (r->n > 0) {
-		printf("%-20s  %-4s  %6s  %s\n", "SERIAL", "TYPE", "RTT_MS", "DATA");
+		fmt_printf("%-20s  %-4s  %6s  %s\n", "SERIAL", "TYPE", "RTT_MS", "DATA");
 		for (size_t i = 0; i < r->n; i++) {
 			const struct lent *e = &r->ents[i];
-			printf("%-20s  %-4s  ", e->sn, e->type[0] ? e->type : "-");
+			fmt_printf("%-20s  %-4s  ", e->sn, e->type[0] ? e->type : "-");
 			if (e->up) {
-				printf("%6ld  ", e->rtt);
+				fmt_printf("%6ld  ", e->rtt);
 				if (e->rc != 0)
-					printf("rc=%ld: ", e->rc);
+					fmt_printf("rc=%ld: ", e->rc);
 				print_clean(e->data ? e->data : "", e->data_len, 200);
 			} else {
-				printf("%6s  -", "-");
+				fmt_printf("%6s  -", "-");
 			}
 			putchar('\n');
 		}
 	}
 	if (r->n == 0) {
-		fprintf(stderr, "dmqtt cloud: no node answered within %ld ms\n", r->o->wait_ms);
+		fmt_fprintf(stderr, "dmqtt cloud: no node answered within %ld ms\n", r->o->wait_ms);
 		return EXIT_NEGATIVE;
 	}
 	return EXIT_OK;
@@ -574,30 +575,30 @@ static void stats_print(struct run *r)
 		return;
 	}
 	nodetable_count(t, now, cnt);
-	printf("nodes: %zu (%zu online, %zu stale, %zu offline) over %.1f s\n", t->n,
+	fmt_printf("nodes: %zu (%zu online, %zu stale, %zu offline) over %.1f s\n", t->n,
 		cnt[NT_ONLINE], cnt[NT_STALE], cnt[NT_OFFLINE], (double)(now - r->t_start) / 1000.0);
-	printf("messages:");
+	fmt_printf("messages:");
 	for (int c = 0; c < NT_CLASSES; c++)
-		printf("%s %s %llu", c ? "," : "", nodetable_class_name((nt_class_t)c),
+		fmt_printf("%s %s %llu", c ? "," : "", nodetable_class_name((nt_class_t)c),
 			(unsigned long long)t->msgs[c]);
 	putchar('\n');
 	for (size_t i = 0; i < t->nmesh; i++)
-		printf("mesh %s: bridge %s\n", t->meshes[i].sn,
+		fmt_printf("mesh %s: bridge %s\n", t->meshes[i].sn,
 			t->meshes[i].bridge == NT_UP ? "up" : "down");
 	if (t->dropped || t->ignored)
-		printf("table full: %llu messages dropped; malformed: %llu\n",
+		fmt_printf("table full: %llu messages dropped; malformed: %llu\n",
 			(unsigned long long)t->dropped, (unsigned long long)t->ignored);
 	if (t->n == 0)
 		return;
-	printf("\n%-20s  %-7s  %-4s  %7s  %s\n", "SERIAL", "STATE", "TYPE", "SEEN_S",
+	fmt_printf("\n%-20s  %-7s  %-4s  %7s  %s\n", "SERIAL", "STATE", "TYPE", "SEEN_S",
 		"INTERFACES (state, age in s)");
 	for (size_t i = 0; i < t->n; i++) {
 		const nt_node_t *n = &t->nodes[i];
-		printf("%-20s  %-7s  %-4s  %7.1f  ", n->sn,
+		fmt_printf("%-20s  %-7s  %-4s  %7.1f  ", n->sn,
 			nodetable_state_name(nodetable_state(t, n, now, NULL)),
 			n->type[0] ? n->type : "-", (double)(now - n->last_seen) / 1000.0);
 		for (size_t k = 0; k < n->nif; k++)
-			printf("%s%s %s %.1f", k ? ", " : "", n->ifs[k].name,
+			fmt_printf("%s%s %s %.1f", k ? ", " : "", n->ifs[k].name,
 				n->ifs[k].up == NT_UP ? "Up" : n->ifs[k].up == NT_DOWN ? "Down" : "?",
 				(double)(now - n->ifs[k].at) / 1000.0);
 		puts(n->nif ? "" : "-");
@@ -688,7 +689,7 @@ static int run_session(struct run *r, mqttc_config_t *cfg, mqttc_hooks_t *hooks)
 	hooks->user = r;
 	r->c = mqttc_new(cfg, hooks);
 	if (r->c == NULL) {
-		fprintf(stderr, "dmqtt cloud: out of memory\n");
+		fmt_fprintf(stderr, "dmqtt cloud: out of memory\n");
 		return EXIT_UNAVAILABLE;
 	}
 	if (r->sub == SUB_STATS) {
@@ -709,7 +710,7 @@ static int run_session(struct run *r, mqttc_config_t *cfg, mqttc_hooks_t *hooks)
 			uint64_t now = clock_mono_ms();
 			if (now >= r->deadline) {
 				if (r->sub == SUB_RCMD) {
-					fprintf(stderr, "dmqtt cloud: no reply from %s within %ld ms "
+					fmt_fprintf(stderr, "dmqtt cloud: no reply from %s within %ld ms "
 						"(unknown serial, or the node is offline)\n",
 						r->o->pos[1], r->o->timeout_ms);
 					finish(r, EXIT_UNAVAILABLE);
@@ -803,11 +804,11 @@ int cmd_cloud(int argc, char **argv)
 	r.sub = sub;
 	cfg.inflight = 4;
 	if (sub == SUB_LIST)
-		snprintf(r.topic, sizeof r.topic, "rsp/all/+");
+		fmt_snprintf(r.topic, sizeof r.topic, "rsp/all/+");
 	else if (sub == SUB_RCMD)
-		snprintf(r.topic, sizeof r.topic, "rsp/%s", pos[1]);
+		fmt_snprintf(r.topic, sizeof r.topic, "rsp/%s", pos[1]);
 	else if (cloud_table_new(&r.nt, o.max_nodes) != 0) {
-		fprintf(stderr, "dmqtt cloud: out of memory for %ld nodes\n", o.max_nodes);
+		fmt_fprintf(stderr, "dmqtt cloud: out of memory for %ld nodes\n", o.max_nodes);
 		connopt_free(&o.co);
 		return EXIT_UNAVAILABLE;
 	}

@@ -7,6 +7,7 @@
 #include "src/cli.h"
 #include "src/commands.h"
 #include "src/config.h"
+#include "platform/fmt.h"
 
 /* sysexits EX_OSERR: out of memory, which no other code describes */
 #define EXIT_OSERR 71
@@ -83,17 +84,17 @@ static int check(const struct cfgcmd *c)
 	switch (st) {
 	case CONFIG_OK:
 		if (c->verbose) {
-			printf("file = %s\nrole = %s\n", path, config_role_name((config_role_t)c->role));
+			fmt_printf("file = %s\nrole = %s\n", path, config_role_name((config_role_t)c->role));
 			config_print(&cfg, stdout, c->secrets);
 		}
-		printf("ok\n");
+		fmt_printf("ok\n");
 		rc = EXIT_OK;
 		break;
 	case CONFIG_ERR_IO: rc = EXIT_NOINPUT; break;
 	case CONFIG_ERR_SYNTAX: rc = EXIT_DATAERR; break;
 	case CONFIG_ERR_INVALID: rc = EXIT_CONFIG; break;
 	default:
-		fprintf(stderr, "dmqtt config: %s\n", config_strerror(st));
+		fmt_fprintf(stderr, "dmqtt config: %s\n", config_strerror(st));
 		rc = EXIT_OSERR;
 		break;
 	}

@@ -9,6 +9,7 @@
 #include "src/cli.h"
 #include "src/commands.h"
 #include "src/veeahub.h"
+#include "platform/fmt.h"
 
 enum { O_SYSTEM = 1, O_SESSION, O_ADDRESS, O_TIMEOUT, O_SHOW, O_HELP };
 
@@ -68,7 +69,7 @@ static int do_call(struct dbuscmd *d, int npos, char **pos)
 	b = bus_open(d->address != NULL ? d->address : bus_system_address(), clock_mono_ms(),
 		err, sizeof err);
 	if (b == NULL) {
-		fprintf(stderr, "dmqtt dbus: %s\n", err);
+		fmt_fprintf(stderr, "dmqtt dbus: %s\n", err);
 		return EXIT_UNAVAILABLE;
 	}
 	buf = malloc(cap);
@@ -82,18 +83,18 @@ static int do_call(struct dbuscmd *d, int npos, char **pos)
 	rc = bus_call_wait(b, pos[1], pos[2], pos[3], pos[4], npos > 5 ? pos[5] : NULL,
 		npos > 6 ? npos - 6 : 0, pos + 6, (uint32_t)d->timeout_ms, buf, cap, &m, err, sizeof err);
 	if (rc != 0) {
-		fprintf(stderr, "dmqtt dbus: %s.%s: %s\n", pos[3], pos[4], err);
+		fmt_fprintf(stderr, "dmqtt dbus: %s.%s: %s\n", pos[3], pos[4], err);
 		rc = rc == -2 ? EXIT_USAGE : EXIT_UNAVAILABLE;
 	} else if (m.type == DBUS_ERROR) {
 		const char *t = dbus_msg_error_text(&m);
-		printf("ERROR %s: %s\n", m.error_name, t != NULL ? t : "");
+		fmt_printf("ERROR %s: %s\n", m.error_name, t != NULL ? t : "");
 		rc = EXIT_NEGATIVE;
 	} else if (dbus_print_body(&m, text, cap * 4, NULL) != DBUS_OK) {
-		fprintf(stderr, "dmqtt dbus: reply too large to print\n");
+		fmt_fprintf(stderr, "dmqtt dbus: reply too large to print\n");
 		rc = EXIT_PROTOCOL;
 	} else {
 		if (text[0] != '\0')
-			printf("%s\n", text);
+			fmt_printf("%s\n", text);
 		rc = EXIT_OK;
 	}
 	bus_close(b);
@@ -140,13 +141,13 @@ int cmd_hub(int argc, char **argv)
 			i == 3 ? vh_mesh_uuid(&b, val, sizeof val, (uint32_t)d.timeout_ms, err, sizeof err) :
 			vh_info(&b, methods[i], val, sizeof val, (uint32_t)d.timeout_ms, err, sizeof err);
 		if (got != 0) {
-			printf("%s: unavailable\n", labels[i]);
-			fprintf(stderr, "dmqtt hub: %s: %s\n", labels[i], err);
+			fmt_printf("%s: unavailable\n", labels[i]);
+			fmt_fprintf(stderr, "dmqtt hub: %s: %s\n", labels[i], err);
 			rc = EXIT_UNAVAILABLE;
 		} else if (i == 3 && !d.show_secrets) {
-			printf("%s: (hidden, %zu characters; --show-secrets shows it)\n", labels[i], strlen(val));
+			fmt_printf("%s: (hidden, %zu characters; --show-secrets shows it)\n", labels[i], strlen(val));
 		} else {
-			printf("%s: %s\n", labels[i], val);
+			fmt_printf("%s: %s\n", labels[i], val);
 		}
 	}
 	bus_close(b);

@@ -14,6 +14,7 @@
 #include "src/cli.h"
 #include "src/commands.h"
 #include "src/connopt.h"
+#include "platform/fmt.h"
 
 enum { O_TOPIC = 1, O_MSG, O_FILE, O_LINES, O_STDIN, O_NULL, O_QOS, O_RETAIN, O_HELP };
 
@@ -101,7 +102,7 @@ static void on_down(mqttc_t *c, void *user, mqttc_reason_t why, const char *deta
 	struct pub *p = user;
 	if (!p->ever_up) {
 		/* the first connection failed: a tool reports, it does not retry */
-		fprintf(stderr, "dmqtt pub: %s\n", detail);
+		fmt_fprintf(stderr, "dmqtt pub: %s\n", detail);
 		p->failed = true;
 		p->exit_code = connopt_failure_code(&p->co, why);
 		mqttc_stop(c);
@@ -170,7 +171,7 @@ static bool feed(struct pub *p)
 			return false;
 		}
 		if (st == MQTT_E_TOO_LARGE) {
-			fprintf(stderr, "dmqtt pub: message of %zu bytes is too large\n", p->datalen);
+			fmt_fprintf(stderr, "dmqtt pub: message of %zu bytes is too large\n", p->datalen);
 			p->failed = true;
 			p->exit_code = EXIT_DATAERR;
 			return false;
@@ -191,7 +192,7 @@ static bool feed(struct pub *p)
 		st = mqttc_publish(p->c, p->topic, start, len, (uint8_t)p->qos, p->retain, NULL);
 		if (st != MQTT_OK) {
 			if (st == MQTT_E_TOO_LARGE) {
-				fprintf(stderr, "dmqtt pub: line of %zu bytes is too large\n", len);
+				fmt_fprintf(stderr, "dmqtt pub: line of %zu bytes is too large\n", len);
 				p->failed = true;
 				p->exit_code = EXIT_DATAERR;
 				return false;
@@ -215,7 +216,7 @@ static void read_lines(struct pub *p)
 		p->lstart = 0;
 	}
 	if (p->lfill == p->lcap) {
-		fprintf(stderr, "dmqtt pub: a line of stdin is longer than %zu bytes\n", p->lcap);
+		fmt_fprintf(stderr, "dmqtt pub: a line of stdin is longer than %zu bytes\n", p->lcap);
 		p->failed = true;
 		p->exit_code = EXIT_DATAERR;
 		return;
@@ -268,14 +269,14 @@ int cmd_pub(int argc, char **argv)
 		size_t len;
 		r = file_read(p.path, 256u << 20, &buf, &len);
 		if (r != 0) {
-			fprintf(stderr, "dmqtt pub: cannot read %s: %s\n", p.path, strerror(-r));
+			fmt_fprintf(stderr, "dmqtt pub: cannot read %s: %s\n", p.path, strerror(-r));
 			return EXIT_NOINPUT;
 		}
 		p.data = buf;
 		p.datalen = len;
 	} else if (p.src == SRC_STDIN) {
 		if ((r = slurp_stdin(&p, 256u << 20)) != 0) {
-			fprintf(stderr, "dmqtt pub: cannot read stdin: %s\n", strerror(-r));
+			fmt_fprintf(stderr, "dmqtt pub: cannot read stdin: %s\n", strerror(-r));
 			return EXIT_NOINPUT;
 		}
 	} else if (p.src == SRC_NULL) {
@@ -298,7 +299,7 @@ int cmd_pub(int argc, char **argv)
 	hooks.user = &p;
 	p.c = mqttc_new(&cfg, &hooks);
 	if (p.c == NULL) {
-		fprintf(stderr, "dmqtt pub: out of memory\n");
+		fmt_fprintf(stderr, "dmqtt pub: out of memory\n");
 		return EXIT_UNAVAILABLE;
 	}
 	sigfd = proc_signals_init();
@@ -340,7 +341,7 @@ int cmd_pub(int argc, char **argv)
 		if (rev & (POLLIN | POLLHUP | POLLERR))
 			read_lines(&p);
 		if (sig == SIGINT || sig == SIGTERM) {
-			fprintf(stderr, "dmqtt pub: interrupted, %zu messages not delivered\n",
+			fmt_fprintf(stderr, "dmqtt pub: interrupted, %zu messages not delivered\n",
 				mqttc_inflight(p.c));
 			p.failed = true;
 			p.exit_code = 128 + sig;

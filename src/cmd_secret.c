@@ -9,6 +9,7 @@
 #include "src/commands.h"
 #include "src/node_config.h"
 #include "src/veeahub.h"
+#include "platform/fmt.h"
 
 enum { O_UUID = 1, O_CONFIG, O_SHOW, O_HELP };
 
@@ -30,7 +31,7 @@ static int on_opt(void *ctx, int id, const char *arg)
 	case O_CONFIG: s->config = arg; return 0;
 	case O_SHOW: s->show = true; return 0;
 	case O_HELP:
-		printf("usage: dmqtt secret [--mesh-uuid UUID] [--config FILE] [--show-secrets]\n"
+		fmt_printf("usage: dmqtt secret [--mesh-uuid UUID] [--config FILE] [--show-secrets]\n"
 			"  prints the mesh MQTT user name derived from the mesh UUID (from D-Bus,\n"
 			"  --mesh-uuid or DMQTT_MESH_UUID) and mesh_secret_salt; the password only\n"
 			"  with --show-secrets.\n");
@@ -55,9 +56,9 @@ int cmd_secret(int argc, char **argv)
 	if ((r = node_config_load(s.config, &nc, &set, false)) != 0)
 		return r;
 	if (s.uuid != NULL) {
-		snprintf(uuid, sizeof uuid, "%s", s.uuid);
+		fmt_snprintf(uuid, sizeof uuid, "%s", s.uuid);
 	} else if (vh_mesh_uuid(&bus, uuid, sizeof uuid, 3000, err, sizeof err) != 0) {
-		fprintf(stderr, "dmqtt secret: no mesh UUID: %s\n", err);
+		fmt_fprintf(stderr, "dmqtt secret: no mesh UUID: %s\n", err);
 		bus_close(bus);
 		node_config_free(&nc);
 		return EXIT_UNAVAILABLE;
@@ -68,14 +69,14 @@ int cmd_secret(int argc, char **argv)
 	memset(uuid, 0, sizeof uuid);
 	node_config_free(&nc);
 	if (ks != KDF_OK) {
-		fprintf(stderr, "dmqtt secret: %s\n", kdf_strerror(ks));
+		fmt_fprintf(stderr, "dmqtt secret: %s\n", kdf_strerror(ks));
 		return EXIT_DATAERR;
 	}
-	printf("username: %s\n", user);
+	fmt_printf("username: %s\n", user);
 	if (s.show)
-		printf("password: %s\n", pass);
+		fmt_printf("password: %s\n", pass);
 	else
-		printf("password: (hidden; --show-secrets shows it)\n");
+		fmt_printf("password: (hidden; --show-secrets shows it)\n");
 	memset(pass, 0, sizeof pass);
 	return EXIT_OK;
 }

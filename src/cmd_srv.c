@@ -9,6 +9,7 @@
 #include "src/cli.h"
 #include "src/commands.h"
 #include "src/resolv.h"
+#include "platform/fmt.h"
 
 enum { O_SERVER = 1, O_JSON, O_TIMEOUT, O_HELP };
 
@@ -34,7 +35,7 @@ static int on_opt(void *ctx, int id, const char *arg)
 			return cli_usage_error("srv", "--timeout needs milliseconds 100-600000");
 		return 0;
 	case O_HELP:
-		printf("usage: dmqtt srv NAME [--server IP[:PORT][,IP[:PORT]...]] [--json] [--timeout MS]\n"
+		fmt_printf("usage: dmqtt srv NAME [--server IP[:PORT][,IP[:PORT]...]] [--json] [--timeout MS]\n"
 			"  prints the SRV records of NAME in the order a client tries them\n"
 			"  (RFC 2782), each with its target's addresses.  Exit 0 found, 1 no\n"
 			"  such service, 69 no server gave a usable answer.\n");
@@ -46,9 +47,9 @@ static int on_opt(void *ctx, int id, const char *arg)
 static void addr_ip(const net_addr_t *a, char *buf, size_t cap)
 {
 	if (a->ss.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)&a->ss)->sin_addr, buf, (socklen_t)cap);
+		fmt_inet((const unsigned char *)&((const struct sockaddr_in *)(const void *)&a->ss)->sin_addr, 4, buf, cap);
 	else
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_addr, buf, (socklen_t)cap);
+		fmt_inet(((const struct sockaddr_in6 *)(const void *)&a->ss)->sin6_addr.s6_addr, 16, buf, cap);
 }
 
 int cmd_srv(int argc, char **argv)
@@ -67,7 +68,7 @@ int cmd_srv(int argc, char **argv)
 	if (npos != 1)
 		return cli_usage_error("srv", "missing NAME (e.g. _dmqtt._tcp.service.veeamesh.local)");
 	if (resolv_conf_default(&rc, err, sizeof err) != 0) {
-		fprintf(stderr, "dmqtt srv: %s\n", err);
+		fmt_fprintf(stderr, "dmqtt srv: %s\n", err);
 		return EXIT_CONFIG;
 	}
 	if (s.server != NULL && resolv_conf_server(&rc, s.server) != 0)
@@ -76,13 +77,13 @@ int cmd_srv(int argc, char **argv)
 		rc.total_ms = (int)s.timeout_ms;
 	r = resolv_start(&rc, RESOLV_SRV, pos[0], 0, clock_mono_ms());
 	if (r == NULL) {
-		fprintf(stderr, "dmqtt srv: out of memory\n");
+		fmt_fprintf(stderr, "dmqtt srv: out of memory\n");
 		return EXIT_UNAVAILABLE;
 	}
 	st = resolv_wait(r);
 	if (st != RESOLV_OK) {
 		const char *d = resolv_detail(r);
-		fprintf(stderr, "dmqtt srv: %s: %s%s%s\n", pos[0], resolv_strerror(st),
+		fmt_fprintf(stderr, "dmqtt srv: %s: %s%s%s\n", pos[0], resolv_strerror(st),
 			d[0] != '\0' ? " -- " : "", d);
 		resolv_free(r);
 		return (st == RESOLV_NXDOMAIN || st == RESOLV_NODATA || st == RESOLV_NO_SERVICE) ?
@@ -93,19 +94,19 @@ int cmd_srv(int argc, char **argv)
 		fputc('[', stdout);
 	for (int i = 0; i < n; i++) {
 		if (s.json) {
-			printf("%s{\"priority\":%u,\"weight\":%u,\"port\":%u,\"target\":\"%s\",\"ttl\":%u,\"addresses\":[",
+			fmt_printf("%s{\"priority\":%u,\"weight\":%u,\"port\":%u,\"target\":\"%s\",\"ttl\":%u,\"addresses\":[",
 				i > 0 ? "," : "", t[i].srv.priority, t[i].srv.weight, t[i].srv.port,
 				t[i].srv.target, t[i].srv.ttl);
 			for (int k = 0; k < t[i].naddrs; k++) {
 				addr_ip(&t[i].addrs[k], ip, sizeof ip);
-				printf("%s\"%s\"", k > 0 ? "," : "", ip);
+				fmt_printf("%s\"%s\"", k > 0 ? "," : "", ip);
 			}
 			fputs("]}", stdout);
 		} else {
-			printf("%u %u %u %s", t[i].srv.priority, t[i].srv.weight, t[i].srv.port, t[i].srv.target);
+			fmt_printf("%u %u %u %s", t[i].srv.priority, t[i].srv.weight, t[i].srv.port, t[i].srv.target);
 			for (int k = 0; k < t[i].naddrs; k++) {
 				addr_ip(&t[i].addrs[k], ip, sizeof ip);
-				printf(" %s", ip);
+				fmt_printf(" %s", ip);
 			}
 			if (t[i].naddrs == 0)
 				fputs(" (no address)", stdout);

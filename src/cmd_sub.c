@@ -11,6 +11,7 @@
 #include "src/cli.h"
 #include "src/commands.h"
 #include "src/connopt.h"
+#include "platform/fmt.h"
 
 enum { O_TOPIC = 1, O_QOS, O_COUNT, O_WAIT, O_VERBOSE, O_NOEOL, O_HELP };
 
@@ -91,7 +92,7 @@ static void on_down(mqttc_t *c, void *user, mqttc_reason_t why, const char *deta
 {
 	struct sub *s = user;
 	if (!s->ever_up) {
-		fprintf(stderr, "dmqtt sub: %s\n", detail);
+		fmt_fprintf(stderr, "dmqtt sub: %s\n", detail);
 		s->failed = true;
 		s->exit_code = connopt_failure_code(&s->co, why);
 		mqttc_stop(c);
@@ -125,7 +126,7 @@ static void on_suback(mqttc_t *c, void *user, const uint8_t *codes, size_t n)
 	struct sub *s = user;
 	for (size_t i = 0; i < n; i++)
 		if (codes[i] == MQTT_SUBACK_FAILURE) {
-			fprintf(stderr, "dmqtt sub: the broker refused a subscription (SUBACK 0x80)\n");
+			fmt_fprintf(stderr, "dmqtt sub: the broker refused a subscription (SUBACK 0x80)\n");
 			s->failed = true;
 			s->exit_code = EXIT_NOPERM;
 			mqttc_stop(c);
@@ -169,7 +170,7 @@ int cmd_sub(int argc, char **argv)
 	hooks.user = &s;
 	s.c = mqttc_new(&cfg, &hooks);
 	if (s.c == NULL) {
-		fprintf(stderr, "dmqtt sub: out of memory\n");
+		fmt_fprintf(stderr, "dmqtt sub: out of memory\n");
 		return EXIT_UNAVAILABLE;
 	}
 	for (size_t i = 0; i < s.ntopics; i++)
@@ -186,7 +187,7 @@ int cmd_sub(int argc, char **argv)
 			uint64_t now = clock_mono_ms();
 			if (now >= deadline && !s.done && !s.failed) {
 				fflush(stdout);
-				fprintf(stderr, "dmqtt sub: timed out after %ld s\n", s.wait_s);
+				fmt_fprintf(stderr, "dmqtt sub: timed out after %ld s\n", s.wait_s);
 				s.failed = true;
 				s.exit_code = EXIT_WAIT;
 				s.done = true;

@@ -14,6 +14,7 @@
 #include "platform/log.h"
 #include "proto/base64.h"
 #include "proto/json.h"
+#include "platform/fmt.h"
 
 const char *const config_builtin_commands[] = {
 	"uptime", "hostname", "serial", "version", "date", "loadavg",
@@ -191,12 +192,12 @@ void config_diag_free(config_diag_t *d)
 void config_diag_print(const config_diag_t *d, FILE *f)
 {
 	for (size_t i = 0; i < d->n; i++)
-		fprintf(f, "%s\n", d->msgs[i].text);
+		fmt_fprintf(f, "%s\n", d->msgs[i].text);
 	if (d->dropped > 0)
-		fprintf(f, "... and %zu more problem%s not shown\n", d->dropped,
+		fmt_fprintf(f, "... and %zu more problem%s not shown\n", d->dropped,
 			d->dropped == 1 ? "" : "s");
 	if (d->nomem)
-		fprintf(f, "(some messages were lost: out of memory)\n");
+		fmt_fprintf(f, "(some messages were lost: out of memory)\n");
 }
 
 /* Store one message.  line 0: no position.  key NULL or "": none. */
@@ -222,15 +223,15 @@ static void vadd(config_diag_t *d, const char *name, config_sev_t sev,
 	if (key == NULL)
 		key = "";
 	if (line > 0)
-		n = snprintf(text, sizeof text, "%s:%zu:%zu: %s%s%s", name, line, col,
+		n = fmt_snprintf(text, sizeof text, "%s:%zu:%zu: %s%s%s", name, line, col,
 			sev == CONFIG_SEV_WARNING ? "warning: " : "", key, key[0] ? ": " : "");
 	else
-		n = snprintf(text, sizeof text, "%s: %s%s%s", name,
+		n = fmt_snprintf(text, sizeof text, "%s: %s%s%s", name,
 			sev == CONFIG_SEV_WARNING ? "warning: " : "", key, key[0] ? ": " : "");
 	if (n < 0)
 		n = 0;
 	if ((size_t)n < sizeof text)
-		vsnprintf(text + n, sizeof text - (size_t)n, fmt, ap);
+		fmt_vsnprintf(text + n, sizeof text - (size_t)n, fmt, ap);
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
 		config_msg_t *nm = realloc(d->msgs, cap * sizeof *nm);
@@ -366,9 +367,9 @@ static const char *raw_disp(struct ctx *c, uint32_t v, char *buf, size_t cap)
 static const char *ekey(char *buf, size_t cap, const char *key, size_t idx)
 {
 	if (idx == NOIDX)
-		snprintf(buf, cap, "%s", key);
+		fmt_snprintf(buf, cap, "%s", key);
 	else
-		snprintf(buf, cap, "%s[%zu]", key, idx);
+		fmt_snprintf(buf, cap, "%s[%zu]", key, idx);
 	return buf;
 }
 
@@ -720,7 +721,7 @@ static const char *bad_topic_line(const char *s, size_t n, char *out,
 	const char *r;
 
 	if (has_ctrl(s, n, &where)) {
-		snprintf(why, whycap, "contains a control character (\\x%02x) at byte %zu: "
+		fmt_snprintf(why, whycap, "contains a control character (\\x%02x) at byte %zu: "
 			"topic lines are written into mosquitto.conf",
 			(unsigned char)s[where], where + 1);
 		return why;
@@ -745,29 +746,29 @@ static const char *bad_topic_line(const char *s, size_t n, char *out,
 		nf--;
 	}
 	if (nf != 3 && nf != 5) {
-		snprintf(why, whycap, "expected \"PATTERN in|out|both QOS [LOCAL_PREFIX REMOTE_PREFIX]\", "
+		fmt_snprintf(why, whycap, "expected \"PATTERN in|out|both QOS [LOCAL_PREFIX REMOTE_PREFIX]\", "
 			"found %zu field%s", nf, nf == 1 ? "" : "s");
 		return why;
 	}
 	if (strcmp(f[1], "in") != 0 && strcmp(f[1], "out") != 0 && strcmp(f[1], "both") != 0) {
-		snprintf(why, whycap, "direction must be in, out or both");
+		fmt_snprintf(why, whycap, "direction must be in, out or both");
 		return why;
 	}
 	if (strcmp(f[2], "0") != 0 && strcmp(f[2], "1") != 0 && strcmp(f[2], "2") != 0) {
-		snprintf(why, whycap, "QoS must be 0, 1 or 2");
+		fmt_snprintf(why, whycap, "QoS must be 0, 1 or 2");
 		return why;
 	}
 	if (strcmp(f[0], "\"\"") == 0) {
 		if (nf != 5 || (strcmp(f[3], "\"\"") == 0 && strcmp(f[4], "\"\"") == 0)) {
-			snprintf(why, whycap, "an empty pattern (\"\") needs a local or remote prefix");
+			fmt_snprintf(why, whycap, "an empty pattern (\"\") needs a local or remote prefix");
 			return why;
 		}
 	} else if ((r = bad_filter(f[0])) != NULL) {
-		snprintf(why, whycap, "pattern: %s", r);
+		fmt_snprintf(why, whycap, "pattern: %s", r);
 		return why;
 	}
 	if (nf == 5 && (!is_bridge_prefix_ok(f[3]) || !is_bridge_prefix_ok(f[4]))) {
-		snprintf(why, whycap, "prefixes may not contain '+' or '#'");
+		fmt_snprintf(why, whycap, "prefixes may not contain '+' or '#'");
 		return why;
 	}
 	/* join in place: fields are in order and never longer than before */
@@ -1659,7 +1660,7 @@ static void put_json_str(FILE *f, const char *s)
 			fputc('\\', f);
 			fputc(*p, f);
 		} else if (*p < 0x20 || *p == 0x7f) {
-			fprintf(f, "\\u00%c%c", hex[*p >> 4], hex[*p & 15]);
+			fmt_fprintf(f, "\\u00%c%c", hex[*p >> 4], hex[*p & 15]);
 		} else {
 			fputc(*p, f);
 		}
@@ -1675,7 +1676,7 @@ static const char *dflt(const dmqtt_config_t *cfg, config_key_t k)
 static void put_str_key(FILE *f, const dmqtt_config_t *cfg, config_key_t k,
 	const char *val, bool secret, bool show)
 {
-	fprintf(f, "%s = ", key_names[k]);
+	fmt_fprintf(f, "%s = ", key_names[k]);
 	if (val == NULL)
 		fputs(cfg->state[k] == CONFIG_EMPTY ? "(empty: not set)" : "(not set)", f);
 	else if (secret && !show)
@@ -1691,29 +1692,29 @@ void config_print(const dmqtt_config_t *cfg, FILE *f, bool show_secrets)
 	static const char *const levels[] = { "error", "warn", "info", "debug" };
 
 	put_str_key(f, cfg, CONFIG_KEY_CLOUD_HOST, cfg->cloud_host, false, false);
-	fprintf(f, "%s = %u%s\n", key_names[CONFIG_KEY_CLOUD_PORT], cfg->cloud_port,
+	fmt_fprintf(f, "%s = %u%s\n", key_names[CONFIG_KEY_CLOUD_PORT], cfg->cloud_port,
 		dflt(cfg, CONFIG_KEY_CLOUD_PORT));
 	put_str_key(f, cfg, CONFIG_KEY_CLOUD_USERNAME, cfg->cloud_username, false, false);
 	put_str_key(f, cfg, CONFIG_KEY_CLOUD_PASSWORD, cfg->cloud_password, true, show_secrets);
-	fprintf(f, "%s = ", key_names[CONFIG_KEY_CLOUD_CA]);
+	fmt_fprintf(f, "%s = ", key_names[CONFIG_KEY_CLOUD_CA]);
 	if (cfg->cloud_ca_pem == NULL) {
 		fputs("(not set)\n", f);
 	} else {
-		fprintf(f, "%zu certificate%s, %zu bytes of PEM\n", cfg->cloud_ca_ncerts,
+		fmt_fprintf(f, "%zu certificate%s, %zu bytes of PEM\n", cfg->cloud_ca_ncerts,
 			cfg->cloud_ca_ncerts == 1 ? "" : "s", cfg->cloud_ca_pem_len);
 		for (size_t i = 0; i < cfg->cloud_ca_ncerts; i++) {
-			fprintf(f, "  certificate %zu: %s, sha256 ", i + 1,
+			fmt_fprintf(f, "  certificate %zu: %s, sha256 ", i + 1,
 				cfg->cloud_ca_certs[i].is_ca ? "CA" : "not a CA");
 			for (int b = 0; b < 32; b++)
-				fprintf(f, "%02X%s", cfg->cloud_ca_certs[i].sha256[b], b < 31 ? ":" : "\n");
+				fmt_fprintf(f, "%02X%s", cfg->cloud_ca_certs[i].sha256[b], b < 31 ? ":" : "\n");
 		}
 	}
-	fprintf(f, "%s = %u%s\n", key_names[CONFIG_KEY_MESH_PORT], cfg->mesh_port,
+	fmt_fprintf(f, "%s = %u%s\n", key_names[CONFIG_KEY_MESH_PORT], cfg->mesh_port,
 		dflt(cfg, CONFIG_KEY_MESH_PORT));
 	put_str_key(f, cfg, CONFIG_KEY_MESH_SECRET_SALT, cfg->mesh_secret_salt, true, show_secrets);
-	fprintf(f, "%s = %u%s\n", key_names[CONFIG_KEY_TELEMETRY_INTERVAL],
+	fmt_fprintf(f, "%s = %u%s\n", key_names[CONFIG_KEY_TELEMETRY_INTERVAL],
 		(unsigned)cfg->telemetry_interval_s, dflt(cfg, CONFIG_KEY_TELEMETRY_INTERVAL));
-	fprintf(f, "%s = ", key_names[CONFIG_KEY_TELEMETRY_INTERFACES]);
+	fmt_fprintf(f, "%s = ", key_names[CONFIG_KEY_TELEMETRY_INTERFACES]);
 	if (cfg->telemetry_all) {
 		fputs("every interface but lo (default)\n", f);
 	} else if (cfg->ntelemetry_interfaces == 0) {
@@ -1727,11 +1728,11 @@ void config_print(const dmqtt_config_t *cfg, FILE *f, bool show_secrets)
 		}
 		fputs("]\n", f);
 	}
-	fprintf(f, "%s = %zu command%s%s\n", key_names[CONFIG_KEY_ALLOWED_COMMANDS],
+	fmt_fprintf(f, "%s = %zu command%s%s\n", key_names[CONFIG_KEY_ALLOWED_COMMANDS],
 		cfg->ncommands, cfg->ncommands == 1 ? "" : "s",
 		cfg->ncommands == 0 ? " (built-ins only)" : "");
 	for (size_t i = 0; i < cfg->ncommands; i++) {
-		fprintf(f, "  %s = [", cfg->commands[i].name);
+		fmt_fprintf(f, "  %s = [", cfg->commands[i].name);
 		for (size_t a = 0; a < cfg->commands[i].argc; a++) {
 			if (a > 0)
 				fputs(", ", f);
@@ -1739,17 +1740,17 @@ void config_print(const dmqtt_config_t *cfg, FILE *f, bool show_secrets)
 		}
 		fputs("]\n", f);
 	}
-	fprintf(f, "%s = %zu line%s%s\n", key_names[CONFIG_KEY_BRIDGE_TOPICS],
+	fmt_fprintf(f, "%s = %zu line%s%s\n", key_names[CONFIG_KEY_BRIDGE_TOPICS],
 		cfg->nbridge_topics, cfg->nbridge_topics == 1 ? "" : "s",
 		dflt(cfg, CONFIG_KEY_BRIDGE_TOPICS));
 	for (size_t i = 0; i < cfg->nbridge_topics; i++)
-		fprintf(f, "  topic %s\n", cfg->bridge_topics[i]);
-	fprintf(f, "%s = %s%s\n", key_names[CONFIG_KEY_LOG_LEVEL],
+		fmt_fprintf(f, "  topic %s\n", cfg->bridge_topics[i]);
+	fmt_fprintf(f, "%s = %s%s\n", key_names[CONFIG_KEY_LOG_LEVEL],
 		(unsigned)cfg->log_level < 4 ? levels[cfg->log_level] : "?",
 		dflt(cfg, CONFIG_KEY_LOG_LEVEL));
-	fprintf(f, "%s = ", key_names[CONFIG_KEY_MESH_BROKER_IP]);
+	fmt_fprintf(f, "%s = ", key_names[CONFIG_KEY_MESH_BROKER_IP]);
 	if (cfg->mesh_broker_ip == NULL)
 		fputs("(not set: the broker asks GetMeshIPAddress)\n", f);
 	else
-		fprintf(f, "%s\n", cfg->mesh_broker_ip);
+		fmt_fprintf(f, "%s\n", cfg->mesh_broker_ip);
 }

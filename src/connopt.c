@@ -11,6 +11,7 @@
 #include "platform/proc.h"
 #include "src/resolv.h"
 #include "src/tlsconf.h"
+#include "platform/fmt.h"
 
 enum {
 	O_HOST = CONNOPT_FIRST_ID, O_PORT, O_ID, O_KEEPALIVE, O_USER, O_PASS, O_PERSIST,
@@ -57,7 +58,7 @@ void connopt_init(connopt_t *o, const char *cmd)
 	o->port = 1883;
 	o->keepalive = 60;
 	o->connect_timeout_ms = 10000;
-	snprintf(o->id_buf, sizeof o->id_buf, "dmqtt-%s-%ld", cmd, (long)getpid());
+	fmt_snprintf(o->id_buf, sizeof o->id_buf, "dmqtt-%s-%ld", cmd, (long)getpid());
 	o->client_id = o->id_buf;
 	if (b != NULL && *b != '\0') {
 		uint16_t port = o->port;
@@ -136,14 +137,14 @@ static int resolve(void *user, net_addr_t *out, int max, char *err, size_t errca
 		return 0;
 	r = resolv_start(&rc, RESOLV_ADDR, o->host, o->port, clock_mono_ms());
 	if (r == NULL) {
-		snprintf(err, errcap, "out of memory");
+		fmt_snprintf(err, errcap, "out of memory");
 		return 0;
 	}
 	if (resolv_wait(r) == RESOLV_OK && resolv_targets(r, &t) > 0) {
 		n = t[0].naddrs < max ? t[0].naddrs : max;
 		memcpy(out, t[0].addrs, sizeof out[0] * (size_t)n);
 	} else {
-		snprintf(err, errcap, "cannot resolve '%s': %s%s%s", o->host,
+		fmt_snprintf(err, errcap, "cannot resolve '%s': %s%s%s", o->host,
 			resolv_strerror(resolv_status(r)), resolv_detail(r)[0] != '\0' ? " -- " : "",
 			resolv_detail(r));
 		n = 0;
@@ -192,7 +193,7 @@ int connopt_finish(connopt_t *o, const char *cmd, mqttc_config_t *cfg, mqttc_hoo
 			o->port = 8883; /* --cafile means TLS; -p 8883 alone does not */
 		o->tls = tlsconf_new(&t, o->host, err, sizeof err, &code);
 		if (o->tls == NULL) {
-			fprintf(stderr, "dmqtt %s: %s\n", cmd, err);
+			fmt_fprintf(stderr, "dmqtt %s: %s\n", cmd, err);
 			return code;
 		}
 	}

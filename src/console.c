@@ -25,6 +25,7 @@
 #include "src/http.h"
 #include "src/nodetable.h"
 #include "src/request.h"
+#include "platform/fmt.h"
 
 #define MAX_CONNS 64
 #define BODY_MAX 8192
@@ -85,7 +86,7 @@ static int discover(struct console *k)
 		return -1;
 	for (size_t i = 0; i < 2; i++) {
 		cloud_make_id(id, sizeof id);
-		snprintf(pl, sizeof pl, "{\"cmd\":\"%s\",\"id\":\"%s\"}", cmds[i], id);
+		fmt_snprintf(pl, sizeof pl, "{\"cmd\":\"%s\",\"id\":\"%s\"}", cmds[i], id);
 		if (mqttc_publish(k->c, "req/all", pl, strlen(pl), 1, false, NULL) != MQTT_OK)
 			return -1;
 	}
@@ -115,7 +116,7 @@ static void on_down(mqttc_t *c, void *user, mqttc_reason_t why, const char *deta
 		log_warn("cloud", "cloud broker: %s; reconnecting", detail);
 	k->up = false;
 	k->state_since = clock_mono_ms();
-	snprintf(k->down_detail, sizeof k->down_detail, "%s", detail);
+	fmt_snprintf(k->down_detail, sizeof k->down_detail, "%s", detail);
 }
 
 static void on_suback(mqttc_t *c, void *user, const uint8_t *codes, size_t n)
@@ -208,7 +209,7 @@ static void page(struct console *k, struct conn *cn)
 	cloud_buf_add(&b, page_mid, sizeof page_mid - 1);
 	cloud_buf_add(&b, page_script, sizeof page_script - 1);
 	cloud_buf_add(&b, page_tail, sizeof page_tail - 1);
-	snprintf(hdr, sizeof hdr, "Content-Security-Policy: %s\r\nX-Frame-Options: DENY\r\n", k->csp);
+	fmt_snprintf(hdr, sizeof hdr, "Content-Security-Policy: %s\r\nX-Frame-Options: DENY\r\n", k->csp);
 	if (b.oom)
 		respond_error(cn, 500, NULL, "out of memory");
 	else
@@ -253,7 +254,7 @@ static void api_rcmd(struct console *k, struct conn *cn, const char *body, size_
 
 	if (st != JSON_OK) {
 		char msg[96];
-		snprintf(msg, sizeof msg, "body is not valid JSON: %s at byte %zu",
+		fmt_snprintf(msg, sizeof msg, "body is not valid JSON: %s at byte %zu",
 			json_strerror(st), p.err_offset);
 		respond_error(cn, 400, NULL, msg);
 		return;
@@ -279,8 +280,8 @@ static void api_rcmd(struct console *k, struct conn *cn, const char *body, size_
 	}
 	el = json_escape(esc, sizeof esc, cmd, cl);
 	cloud_make_id(cn->id, sizeof cn->id);
-	snprintf(pl, sizeof pl, "{\"cmd\":\"%.*s\",\"id\":\"%s\"}", (int)el, esc, cn->id);
-	snprintf(topic, sizeof topic, "req/%s", sn);
+	fmt_snprintf(pl, sizeof pl, "{\"cmd\":\"%.*s\",\"id\":\"%s\"}", (int)el, esc, cn->id);
+	fmt_snprintf(topic, sizeof topic, "req/%s", sn);
 	if (mqttc_publish(k->c, topic, pl, strlen(pl), 1, false, NULL) != MQTT_OK) {
 		cn->id[0] = '\0';
 		respond_error(cn, 503, NULL, "too many requests in flight; try again");
@@ -487,7 +488,7 @@ static void conn_expire(struct console *k, struct conn *cn, uint64_t now)
 		conn_flush(k, cn, now);
 	} else if (cn->st == C_BUSY && cn->id[0] != '\0') {
 		char msg[96];
-		snprintf(msg, sizeof msg, "no reply from %s within %ld ms", cn->sn, k->o->timeout_ms);
+		fmt_snprintf(msg, sizeof msg, "no reply from %s within %ld ms", cn->sn, k->o->timeout_ms);
 		cn->id[0] = '\0';
 		respond_error(cn, 504, NULL, msg);
 		cn->deadline = now + WRITE_MS;
@@ -563,7 +564,7 @@ static int csp_hash(char *out, size_t cap, const char *s, size_t n)
 	br_sha256_out(&h, d);
 	if (b64_encode(d, sizeof d, b64, sizeof b64, &len) != B64_OK)
 		return -1;
-	return snprintf(out, cap, "'sha256-%.*s'", (int)len, b64) < (int)cap ? 0 : -1;
+	return fmt_snprintf(out, cap, "'sha256-%.*s'", (int)len, b64) < (int)cap ? 0 : -1;
 }
 
 static bool is_loopback(const net_addr_t *a)
@@ -592,7 +593,7 @@ static int listen_http(struct console *k)
 		return cli_usage_error("cloud", "--http needs ADDRESS:PORT, e.g. 127.0.0.1:9090 (got '%s')",
 			cli_safe(spec, safe, sizeof safe));
 	if (strcmp(host, "localhost") == 0)
-		snprintf(host, sizeof host, "127.0.0.1");
+		fmt_snprintf(host, sizeof host, "127.0.0.1");
 	if (net_addr_literal(host, port, &a) != 0)
 		return cli_usage_error("cloud", "--http needs an IP address (or localhost), got '%s'",
 			cli_safe(host, safe, sizeof safe));
@@ -604,12 +605,12 @@ static int listen_http(struct console *k)
 	net_addr_format(&a, k->hosts[0], sizeof k->hosts[0]);
 	k->allowed[k->nallowed++] = k->hosts[0];
 	if (lo) {
-		snprintf(k->hosts[1], sizeof k->hosts[1], "localhost:%u", (unsigned)port);
+		fmt_snprintf(k->hosts[1], sizeof k->hosts[1], "localhost:%u", (unsigned)port);
 		k->allowed[k->nallowed++] = k->hosts[1];
 	}
 	k->lfd = net_tcp_listen(&a, 128);
 	if (k->lfd < 0) {
-		fprintf(stderr, "dmqtt cloud: cannot listen on %s: %s\n", k->hosts[0], strerror(-k->lfd));
+		fmt_fprintf(stderr, "dmqtt cloud: cannot listen on %s: %s\n", k->hosts[0], strerror(-k->lfd));
 		return EXIT_UNAVAILABLE;
 	}
 	return 0;
@@ -621,7 +622,7 @@ static int build_csp(struct console *k)
 	if (csp_hash(hs, sizeof hs, page_style, sizeof page_style - 1) != 0 ||
 	    csp_hash(hj, sizeof hj, page_script, sizeof page_script - 1) != 0)
 		return -1;
-	snprintf(k->csp, sizeof k->csp, "default-src 'none'; script-src %s; style-src %s; "
+	fmt_snprintf(k->csp, sizeof k->csp, "default-src 'none'; script-src %s; style-src %s; "
 		"connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; "
 		"frame-ancestors 'none'", hj, hs);
 	return 0;
@@ -642,7 +643,7 @@ int cloud_serve(struct cloud_opts *o, mqttc_config_t *cfg, mqttc_hooks_t *hooks)
 	if ((rc = listen_http(&k)) != 0)
 		return rc;
 	if (build_csp(&k) != 0 || cloud_table_new(&k.nt, o->max_nodes) != 0) {
-		fprintf(stderr, "dmqtt cloud: out of memory\n");
+		fmt_fprintf(stderr, "dmqtt cloud: out of memory\n");
 		close(k.lfd);
 		return EXIT_UNAVAILABLE;
 	}
@@ -654,7 +655,7 @@ int cloud_serve(struct cloud_opts *o, mqttc_config_t *cfg, mqttc_hooks_t *hooks)
 	hooks->user = &k;
 	k.c = mqttc_new(cfg, hooks);
 	if (k.c == NULL) {
-		fprintf(stderr, "dmqtt cloud: out of memory\n");
+		fmt_fprintf(stderr, "dmqtt cloud: out of memory\n");
 		close(k.lfd);
 		cloud_table_free(&k.nt);
 		return EXIT_UNAVAILABLE;
@@ -663,7 +664,7 @@ int cloud_serve(struct cloud_opts *o, mqttc_config_t *cfg, mqttc_hooks_t *hooks)
 		mqttc_subscribe(k.c, sub_filters[i], sub_qos[i]);
 	sigfd = proc_signals_init();
 	k.started = k.state_since = clock_mono_ms();
-	snprintf(k.down_detail, sizeof k.down_detail, "connecting to %s:%u", o->co.host,
+	fmt_snprintf(k.down_detail, sizeof k.down_detail, "connecting to %s:%u", o->co.host,
 		(unsigned)o->co.port);
 	log_info("cloud", "console on http://%s/%s", k.hosts[0],
 		o->http_token ? " (API needs the bearer token)" : "");

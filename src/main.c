@@ -7,6 +7,7 @@
 #include "src/cli.h"
 #include "src/commands.h"
 #include "src/node.h"
+#include "platform/fmt.h"
 
 struct command {
 	const char *name;
@@ -44,10 +45,10 @@ static const struct command *find(const char *name)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: dmqtt COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+	fmt_fprintf(f, "usage: dmqtt COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n'dmqtt help COMMAND' or 'dmqtt COMMAND --help' for a command's usage.\n"
+		fmt_fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fmt_fprintf(f, "\n'dmqtt help COMMAND' or 'dmqtt COMMAND --help' for a command's usage.\n"
 		"\nExit codes: 0 ok, 1 negative answer, 27 wait expired, 64 usage,\n"
 		"65 bad data, 66 unreadable input, 69 unavailable, 76 protocol error,\n"
 		"77 not authorised, 78 configuration error.\n");
@@ -67,7 +68,7 @@ static int cmd_help(int argc, char **argv)
 	if (c == NULL)
 		return cli_usage_error("help", "unknown command '%s'",
 			cli_safe(argv[1], safe, sizeof safe));
-	printf("usage: dmqtt %s %s\n  %s\n", c->name, c->args, c->summary);
+	fmt_printf("usage: dmqtt %s %s\n  %s\n", c->name, c->args, c->summary);
 	return EXIT_OK;
 }
 
@@ -80,7 +81,7 @@ int main(int argc, char **argv)
 	if (lvl != NULL && log_parse_level(lvl) >= 0)
 		log_set_level((enum log_level)log_parse_level(lvl));
 	if (argc < 2) {
-		fprintf(stderr, "dmqtt: missing command\n");
+		fmt_fprintf(stderr, "dmqtt: missing command\n");
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -90,7 +91,7 @@ int main(int argc, char **argv)
 		return cmd_version(1, argv + 1);
 	c = find(argv[1]);
 	if (c == NULL) {
-		fprintf(stderr, "dmqtt: unknown %s '%s'\ntry 'dmqtt help'\n",
+		fmt_fprintf(stderr, "dmqtt: unknown %s '%s'\ntry 'dmqtt help'\n",
 			argv[1][0] == '-' ? "option" : "command",
 			cli_safe(argv[1], safe, sizeof safe));
 		return EXIT_USAGE;

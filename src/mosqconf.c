@@ -13,6 +13,7 @@
 #include "platform/random.h"
 #include "proto/base64.h"
 #include "proto/kdf.h"
+#include "platform/fmt.h"
 
 size_t mosq_pw_line(const char *user, const char *pass, const uint8_t salt[12],
 	uint32_t iterations, char *out, size_t cap)
@@ -27,7 +28,7 @@ size_t mosq_pw_line(const char *user, const char *pass, const uint8_t salt[12],
 	    b64_encode(hash, sizeof hash, h64, sizeof h64, &hl) != B64_OK)
 		return 0;
 	memset(hash, 0, sizeof hash);
-	n = snprintf(out, cap, "%s:$7$%u$%s$%s\n", user, iterations, s64, h64);
+	n = fmt_snprintf(out, cap, "%s:$7$%u$%s$%s\n", user, iterations, s64, h64);
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
@@ -85,7 +86,7 @@ static void sb_add(struct sb *b, const char *fmt, ...)
 		return;
 	for (;;) {
 		va_start(ap, fmt);
-		n = vsnprintf(b->s != NULL ? b->s + b->len : NULL, b->s != NULL ? b->cap - b->len : 0, fmt, ap);
+		n = fmt_vsnprintf(b->s != NULL ? b->s + b->len : NULL, b->s != NULL ? b->cap - b->len : 0, fmt, ap);
 		va_end(ap);
 		if (n < 0) {
 			b->oom = true;
@@ -183,12 +184,12 @@ static int put(const mosq_params_t *p, const char *name, const char *data, size_
 {
 	char path[4096];
 	int r;
-	snprintf(path, sizeof path, "%s/%s", p->dir, name);
+	fmt_snprintf(path, sizeof path, "%s/%s", p->dir, name);
 	if (file_same(path, data, len, mode))
 		return 0;
 	r = file_write_atomic(path, data, len, mode, p->uid, p->gid);
 	if (r != 0) {
-		snprintf(err, errcap, "cannot write %s: %s", path, strerror(-r));
+		fmt_snprintf(err, errcap, "cannot write %s: %s", path, strerror(-r));
 		return r;
 	}
 	(*changed)++;
@@ -204,15 +205,15 @@ int mosq_write_all(const mosq_params_t *p, int *changed, char *err, size_t errca
 
 	*changed = 0;
 	/* the persistence folder must exist and belong to mosquitto's user */
-	snprintf(path, sizeof path, "%s/data", p->dir);
+	fmt_snprintf(path, sizeof path, "%s/data", p->dir);
 	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
 		r = -errno;
-		snprintf(err, errcap, "cannot create %s: %s", path, strerror(errno));
+		fmt_snprintf(err, errcap, "cannot create %s: %s", path, strerror(errno));
 		return r;
 	}
 	if (p->uid != (uid_t)-1 && chown(path, p->uid, p->gid) != 0) {
 		r = -errno;
-		snprintf(err, errcap, "cannot chown %s: %s", path, strerror(errno));
+		fmt_snprintf(err, errcap, "cannot chown %s: %s", path, strerror(errno));
 		return r;
 	}
 	conf = mosq_conf_text(p);
@@ -220,7 +221,7 @@ int mosq_write_all(const mosq_params_t *p, int *changed, char *err, size_t errca
 	if (conf == NULL || acl == NULL) {
 		free(conf);
 		free(acl);
-		snprintf(err, errcap, "out of memory");
+		fmt_snprintf(err, errcap, "out of memory");
 		return -ENOMEM;
 	}
 	/* order: everything mosquitto.conf refers to first, the conf last */
@@ -229,19 +230,19 @@ int mosq_write_all(const mosq_params_t *p, int *changed, char *err, size_t errca
 		r = put(p, "acl", acl, strlen(acl), 0600, changed, err, errcap);
 	if (r == 0) {
 		/* the password file keeps its salt while it still verifies */
-		snprintf(path, sizeof path, "%s/passwd", p->dir);
+		fmt_snprintf(path, sizeof path, "%s/passwd", p->dir);
 		if (file_read(path, 4096, &old, &oldlen) != 0 ||
 		    !mosq_pw_verify(old, oldlen, p->mesh_user, p->mesh_pass) ||
 		    !file_same(path, old, oldlen, 0600)) {
 			if (random_bytes(salt, sizeof salt) != 0 ||
 			    (n = mosq_pw_line(p->mesh_user, p->mesh_pass, salt, MOSQ_PW_ITERATIONS,
 				    line, sizeof line)) == 0) {
-				snprintf(err, errcap, "cannot compute the password hash");
+				fmt_snprintf(err, errcap, "cannot compute the password hash");
 				r = -EIO;
 			} else {
 				r = file_write_atomic(path, line, n, 0600, p->uid, p->gid);
 				if (r != 0)
-					snprintf(err, errcap, "cannot write %s: %s", path, strerror(-r));
+					fmt_snprintf(err, errcap, "cannot write %s: %s", path, strerror(-r));
 				else
 					(*changed)++;
 			}

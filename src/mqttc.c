@@ -9,6 +9,7 @@
 
 #include "platform/log.h"
 #include "platform/random.h"
+#include "platform/fmt.h"
 
 struct mqttc {
 	mqttc_config_t cfg;
@@ -148,7 +149,7 @@ static void set_why(mqttc_t *c, mqttc_reason_t r, const char *detail)
 	if (c->why != MQTTC_R_NONE)
 		return; /* the first cause is the one that matters */
 	c->why = r;
-	snprintf(c->detail, sizeof c->detail, "%s", detail != NULL ? detail : mqttc_reason_str(r));
+	fmt_snprintf(c->detail, sizeof c->detail, "%s", detail != NULL ? detail : mqttc_reason_str(r));
 }
 
 static void schedule(mqttc_t *c, uint64_t now)
@@ -196,7 +197,7 @@ static void addr_failed(mqttc_t *c, const net_addr_t *a, int err)
 	char text[NET_ADDR_STRLEN];
 	net_addr_format(a, text, sizeof text);
 	c->why = MQTTC_R_UNREACHABLE;
-	snprintf(c->detail, sizeof c->detail, "connect to %s: %s", text, strerror(-err));
+	fmt_snprintf(c->detail, sizeof c->detail, "connect to %s: %s", text, strerror(-err));
 }
 
 /* Connect to the next address; when none is left the attempt is lost. */
@@ -310,7 +311,7 @@ static void on_event(void *user, const mqtt_event_t *ev)
 	switch (ev->type) {
 	case MQTT_EV_CONNACK:
 		if (ev->return_code != 0) {
-			snprintf(msg, sizeof msg, "broker refused the connection: %s (CONNACK %u)",
+			fmt_snprintf(msg, sizeof msg, "broker refused the connection: %s (CONNACK %u)",
 				ev->return_code == 1 ? "unacceptable protocol version" :
 				ev->return_code == 2 ? "client identifier rejected" :
 				ev->return_code == 3 ? "server unavailable" :
@@ -355,7 +356,7 @@ static void on_event(void *user, const mqtt_event_t *ev)
 			ev->size, c->cfg.rx_max);
 		break;
 	case MQTT_EV_ERROR:
-		snprintf(msg, sizeof msg, "protocol error from the broker: %s", mqtt_strerror(ev->status));
+		fmt_snprintf(msg, sizeof msg, "protocol error from the broker: %s", mqtt_strerror(ev->status));
 		set_why(c, MQTTC_R_PROTOCOL, msg);
 		break;
 	case MQTT_EV_TIMEOUT:

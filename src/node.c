@@ -25,6 +25,7 @@
 #include "src/request.h"
 #include "src/resolv.h"
 #include "src/veeahub.h"
+#include "platform/fmt.h"
 
 #define SRV_NAME "_dmqtt._tcp." VH_SRV_DOMAIN
 #define MAX_JOBS 4
@@ -102,7 +103,7 @@ static void lookup_start(struct fleet *f, uint64_t now)
 	else
 		f->lookup = resolv_start(&f->rc, RESOLV_SRV, SRV_NAME, 0, now);
 	if (f->lookup == NULL)
-		snprintf(f->lookup_err, sizeof f->lookup_err, "out of memory for a DNS lookup");
+		fmt_snprintf(f->lookup_err, sizeof f->lookup_err, "out of memory for a DNS lookup");
 }
 
 static void lookup_done(struct fleet *f, uint64_t now)
@@ -130,7 +131,7 @@ static void lookup_done(struct fleet *f, uint64_t now)
 			mqttc_retry_now(f->nodes[i].c, now);
 	} else {
 		const char *d = resolv_detail(f->lookup);
-		snprintf(f->lookup_err, sizeof f->lookup_err, "%s %s: %s%s%s",
+		fmt_snprintf(f->lookup_err, sizeof f->lookup_err, "%s %s: %s%s%s",
 			f->static_broker ? "broker" : "SRV", f->static_broker ? f->bhost : SRV_NAME,
 			st == RESOLV_OK ? "no address for any target" : resolv_strerror(st),
 			d[0] != '\0' ? " -- " : "", d);
@@ -162,7 +163,7 @@ static int resolve_hook(void *user, net_addr_t *out, int max, char *err, size_t 
 			return n;
 		}
 	}
-	snprintf(err, errcap, "%s", f->lookup_err[0] != '\0' ? f->lookup_err :
+	fmt_snprintf(err, errcap, "%s", f->lookup_err[0] != '\0' ? f->lookup_err :
 		"looking up the broker (DNS SRV " SRV_NAME ")");
 	return 0;
 }
@@ -206,7 +207,7 @@ static void start_job(struct node *nd, const char *topic, const request_t *r, ch
 	pid = proc_spawn(argv, &fd);
 	if (pid < 0) {
 		char msg[200];
-		int n = snprintf(msg, sizeof msg, "cannot run %s: %s", argv[0], strerror((int)-pid));
+		int n = fmt_snprintf(msg, sizeof msg, "cannot run %s: %s", argv[0], strerror((int)-pid));
 		send_reply(nd, topic, r, msg, (size_t)n, 126);
 		return;
 	}
@@ -215,7 +216,7 @@ static void start_job(struct node *nd, const char *topic, const request_t *r, ch
 	j->fd = fd;
 	j->deadline = clock_mono_ms() + JOB_TIMEOUT_MS;
 	j->req = *r;
-	snprintf(j->topic, sizeof j->topic, "%s", topic);
+	fmt_snprintf(j->topic, sizeof j->topic, "%s", topic);
 	log_info("node", "%s: running '%s' (%s, pid %ld)", nd->serial, r->cmd, argv[0], (long)pid);
 }
 
@@ -242,7 +243,7 @@ static void handle_request(struct node *nd, const char *topic, const uint8_t *pa
 			return;
 		}
 	{
-		int n = snprintf(out, sizeof out, "unknown command: %s", r.cmd);
+		int n = fmt_snprintf(out, sizeof out, "unknown command: %s", r.cmd);
 		send_reply(nd, topic, &r, out, (size_t)n, RC_UNKNOWN);
 	}
 }
@@ -297,8 +298,8 @@ static void publish_telemetry(struct node *nd, size_t i)
 	int n;
 	if (f->ifstate[i] < 0)
 		return;
-	snprintf(topic, sizeof topic, "data/%s/interface/%s", nd->serial, f->ifnames[i]);
-	n = snprintf(payload, sizeof payload, "{\"interface_status\":\"%s\"}",
+	fmt_snprintf(topic, sizeof topic, "data/%s/interface/%s", nd->serial, f->ifnames[i]);
+	n = fmt_snprintf(payload, sizeof payload, "{\"interface_status\":\"%s\"}",
 		f->ifstate[i] > 0 ? "Up" : "Down");
 	mqttc_publish(nd->c, topic, payload, (size_t)n, 0, false, NULL);
 }
@@ -367,12 +368,12 @@ static int build_node(struct fleet *f, struct node *nd, const char *serial, uint
 	mqttc_config_t cfg;
 	mqttc_hooks_t h;
 	nd->f = f;
-	snprintf(nd->serial, sizeof nd->serial, "%s", serial);
-	snprintf(nd->client_id, sizeof nd->client_id, "mesh-%s", serial);
-	snprintf(nd->t_req, sizeof nd->t_req, "req/%s", serial);
-	snprintf(nd->t_rsp, sizeof nd->t_rsp, "rsp/%s", serial);
-	snprintf(nd->t_rsp_all, sizeof nd->t_rsp_all, "rsp/all/%s", serial);
-	snprintf(nd->t_status, sizeof nd->t_status, "status/%s", serial);
+	fmt_snprintf(nd->serial, sizeof nd->serial, "%s", serial);
+	fmt_snprintf(nd->client_id, sizeof nd->client_id, "mesh-%s", serial);
+	fmt_snprintf(nd->t_req, sizeof nd->t_req, "req/%s", serial);
+	fmt_snprintf(nd->t_rsp, sizeof nd->t_rsp, "rsp/%s", serial);
+	fmt_snprintf(nd->t_rsp_all, sizeof nd->t_rsp_all, "rsp/all/%s", serial);
+	fmt_snprintf(nd->t_status, sizeof nd->t_status, "status/%s", serial);
 	builtin_env_init(&nd->env, nd->serial, f->node_type);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.connect.client_id = nd->client_id;
@@ -509,7 +510,7 @@ static int on_opt(void *ctx, int id, const char *arg)
 		log_set_level((enum log_level)log_parse_level(arg));
 		return 0;
 	case O_HELP:
-		printf("usage: dmqtt node [--config FILE] [--broker HOST[:PORT]] [--server DNS[:PORT]]\n"
+		fmt_printf("usage: dmqtt node [--config FILE] [--broker HOST[:PORT]] [--server DNS[:PORT]]\n"
 			"                  [--keepalive SEC] [--fleet N --serial-prefix P]\n"
 			"  the hub agent: finds the mesh broker (DNS SRV %s unless\n"
 			"  --broker or DMQTT_BROKER), answers req/all and req/<serial>, publishes\n"
@@ -544,7 +545,7 @@ static int hub_identity(struct fleet *f, char *serial, size_t cap, bool need_ser
 		clock_sleep_ms(tries < 5 ? 500 : 3000);
 	}
 	if (vh_info(&bus, "NodeType", f->node_type, sizeof f->node_type, 3000, err, sizeof err) != 0)
-		snprintf(f->node_type, sizeof f->node_type, "%s",
+		fmt_snprintf(f->node_type, sizeof f->node_type, "%s",
 			getenv("DMQTT_NODE_TYPE") != NULL ? getenv("DMQTT_NODE_TYPE") : "unknown");
 	bus_close(bus);
 	ks = kdf_mesh_credentials(uuid, strlen(uuid), f->set.salt, f->set.salt_len,
@@ -616,7 +617,7 @@ int cmd_node(int argc, char **argv)
 	builtin_env_init(&f.env, "", f.node_type);
 	if (f.set.nifaces > 0) {
 		for (size_t i = 0; i < f.set.nifaces; i++)
-			snprintf(f.ifnames[i], IFACE_NAME_MAX, "%s", f.set.ifaces[i]);
+			fmt_snprintf(f.ifnames[i], IFACE_NAME_MAX, "%s", f.set.ifaces[i]);
 		f.nif = f.set.nifaces;
 	}
 	for (size_t i = 0; i < NODE_MAX_IFACES; i++)
@@ -626,9 +627,9 @@ int cmd_node(int argc, char **argv)
 		if (a.fleet > 0) {
 			size_t plen = strlen(a.prefix);
 			int width = plen < 19 ? (int)(20 - plen) : 1;
-			snprintf(sn, sizeof sn, "%s%0*zu", a.prefix, width, i + 1);
+			fmt_snprintf(sn, sizeof sn, "%s%0*zu", a.prefix, width, i + 1);
 		} else {
-			snprintf(sn, sizeof sn, "%s", serial);
+			fmt_snprintf(sn, sizeof sn, "%s", serial);
 		}
 		if (build_node(&f, &f.nodes[i], sn, (uint16_t)a.keepalive) != 0) {
 			log_error("node", "out of memory for node %zu", i);

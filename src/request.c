@@ -7,6 +7,7 @@
 
 #include "proto/json.h"
 #include "proto/utf8.h"
+#include "platform/fmt.h"
 
 size_t json_escape(char *out, size_t cap, const char *s, size_t n)
 {
@@ -81,20 +82,20 @@ int request_parse(const uint8_t *payload, size_t len, request_t *r)
 
 	memset(r, 0, sizeof *r);
 	if (len > REQ_MAX) {
-		snprintf(r->error, sizeof r->error, "request too large: %zu bytes, the limit is %d", len, REQ_MAX);
+		fmt_snprintf(r->error, sizeof r->error, "request too large: %zu bytes, the limit is %d", len, REQ_MAX);
 		return RC_BAD_REQUEST;
 	}
 	st = json_parse(&jp, js, len, toks, sizeof toks / sizeof toks[0]);
 	if (st != JSON_OK) {
-		snprintf(r->error, sizeof r->error, "request is not valid JSON: %s at line %zu column %zu",
+		fmt_snprintf(r->error, sizeof r->error, "request is not valid JSON: %s at line %zu column %zu",
 			json_strerror(st), jp.err_line, jp.err_col);
 		if (st == JSON_ERR_NOTOKENS)
-			snprintf(r->error, sizeof r->error, "request has too many JSON values (limit %zu)",
+			fmt_snprintf(r->error, sizeof r->error, "request has too many JSON values (limit %zu)",
 				sizeof toks / sizeof toks[0]);
 		return RC_BAD_REQUEST;
 	}
 	if (toks[0].type != JSON_OBJECT) {
-		snprintf(r->error, sizeof r->error, "request must be a JSON object, not %s",
+		fmt_snprintf(r->error, sizeof r->error, "request must be a JSON object, not %s",
 			json_type_name(toks[0].type));
 		return RC_BAD_REQUEST;
 	}
@@ -107,25 +108,25 @@ int request_parse(const uint8_t *payload, size_t len, request_t *r)
 		} else if (t->type == JSON_NUMBER && t->end - t->start <= REQ_ID_MAX) {
 			memcpy(r->id, js + t->start, t->end - t->start);
 		} else {
-			snprintf(r->error, sizeof r->error, "\"id\" must be a string or a number of at most %d bytes",
+			fmt_snprintf(r->error, sizeof r->error, "\"id\" must be a string or a number of at most %d bytes",
 				REQ_ID_MAX - 2);
 			return RC_BAD_REQUEST;
 		}
 	} else if (st == JSON_ERR_DUPLICATE) {
-		snprintf(r->error, sizeof r->error, "\"id\" appears more than once");
+		fmt_snprintf(r->error, sizeof r->error, "\"id\" appears more than once");
 		return RC_BAD_REQUEST;
 	}
 	st = json_find_key(js, toks, 0, "cmd", &v);
 	if (st == JSON_ERR_NOT_FOUND) {
-		snprintf(r->error, sizeof r->error, "request has no \"cmd\"");
+		fmt_snprintf(r->error, sizeof r->error, "request has no \"cmd\"");
 		return RC_BAD_REQUEST;
 	}
 	if (st == JSON_ERR_DUPLICATE) {
-		snprintf(r->error, sizeof r->error, "\"cmd\" appears more than once");
+		fmt_snprintf(r->error, sizeof r->error, "\"cmd\" appears more than once");
 		return RC_BAD_REQUEST;
 	}
 	if (st != JSON_OK || toks[v].type != JSON_STRING) {
-		snprintf(r->error, sizeof r->error, "\"cmd\" must be a string");
+		fmt_snprintf(r->error, sizeof r->error, "\"cmd\" must be a string");
 		return RC_BAD_REQUEST;
 	}
 	{
@@ -133,12 +134,12 @@ int request_parse(const uint8_t *payload, size_t len, request_t *r)
 		st = json_unescape(js, &toks[v], r->cmd, sizeof r->cmd, &n);
 		if (st == JSON_ERR_NOSPACE) {
 			r->cmd[0] = '\0';
-			snprintf(r->error, sizeof r->error, "\"cmd\" is longer than %d bytes", REQ_CMD_MAX);
+			fmt_snprintf(r->error, sizeof r->error, "\"cmd\" is longer than %d bytes", REQ_CMD_MAX);
 			return RC_BAD_REQUEST;
 		}
 		if (st != JSON_OK || n == 0) {
 			r->cmd[0] = '\0';
-			snprintf(r->error, sizeof r->error, "\"cmd\" must be a non-empty string without NUL");
+			fmt_snprintf(r->error, sizeof r->error, "\"cmd\" must be a non-empty string without NUL");
 			return RC_BAD_REQUEST;
 		}
 	}
@@ -170,7 +171,7 @@ size_t reply_build(char *out, size_t cap, const char *serial, const request_t *r
 {
 	char num[24];
 	size_t o = 0;
-	int w = snprintf(num, sizeof num, "%d", rc);
+	int w = fmt_snprintf(num, sizeof num, "%d", rc);
 
 	if (!put(out, cap, &o, "{\"sn\":\"", 7) || !put_esc(out, cap, &o, serial, strlen(serial)) ||
 	    !put(out, cap, &o, "\",\"cmd\":\"", 9) || !put_esc(out, cap, &o, r->cmd, strlen(r->cmd)) ||

@@ -15,6 +15,7 @@
 #include "platform/clock.h"
 #include "platform/log.h"
 #include "platform/random.h"
+#include "platform/fmt.h"
 
 #define MAX_CAND (RESOLV_MAX_SEARCH + 1)
 #define RESP_MAX 65535
@@ -111,12 +112,12 @@ int resolv_conf_default(resolv_conf_t *rc, char *err, size_t errcap)
 	const char *path = getenv("DMQTT_RESOLV_CONF"), *srv = getenv("DMQTT_DNS_SERVER");
 	int r = resolv_conf_load(rc, path);
 	if (r != 0) {
-		snprintf(err, errcap, "cannot read %s: %s", path != NULL ? path : "/etc/resolv.conf",
+		fmt_snprintf(err, errcap, "cannot read %s: %s", path != NULL ? path : "/etc/resolv.conf",
 			strerror(-r));
 		return r;
 	}
 	if (srv != NULL && *srv != '\0' && resolv_conf_server(rc, srv) != 0) {
-		snprintf(err, errcap, "DMQTT_DNS_SERVER is not ip[:port]");
+		fmt_snprintf(err, errcap, "DMQTT_DNS_SERVER is not ip[:port]");
 		return -EINVAL;
 	}
 	rc->hosts = getenv("DMQTT_HOSTS");
@@ -185,7 +186,7 @@ static void note(resolv_t *r, const char *fmt, ...)
 		n += 2;
 	}
 	va_start(ap, fmt);
-	vsnprintf(r->detail + n, sizeof r->detail - n, fmt, ap);
+	fmt_vsnprintf(r->detail + n, sizeof r->detail - n, fmt, ap);
 	va_end(ap);
 }
 
@@ -383,10 +384,10 @@ static void take_ttl(resolv_t *r, uint32_t ttl)
 
 static void add_addr(resolv_target_t *t, const dns_addr_t *a, uint16_t port)
 {
-	char ip[INET6_ADDRSTRLEN];
+	char ip[FMT_INET_MAX];
 	if (t->naddrs >= RESOLV_MAX_ADDRS)
 		return;
-	inet_ntop(a->len == 4 ? AF_INET : AF_INET6, a->addr, ip, sizeof ip);
+	fmt_inet(a->addr, a->len, ip, sizeof ip);
 	if (net_addr_literal(ip, port, &t->addrs[t->naddrs]) == 0)
 		t->naddrs++;
 }
@@ -400,7 +401,7 @@ static resolv_status_t absorb(resolv_t *r, dns_msg_t *m, uint64_t now)
 	dns_status_t st;
 	int found = 0;
 
-	snprintf(alias, sizeof alias, "%s", r->qname);
+	fmt_snprintf(alias, sizeof alias, "%s", r->qname);
 	(void)now;
 	while ((st = dns_rr_next(m, &rr)) == DNS_OK) {
 		if (rr.rclass != DNS_CLASS_IN)
@@ -650,7 +651,7 @@ resolv_t *resolv_start(const resolv_conf_t *rc, resolv_kind_t kind,
 	if (kind == RESOLV_ADDR) {
 		int n = net_resolve_local(name, port, rc->hosts, r->tgt[0].addrs, RESOLV_MAX_ADDRS);
 		r->ntgt = 1;
-		snprintf(r->tgt[0].srv.target, sizeof r->tgt[0].srv.target, "%s", name);
+		fmt_snprintf(r->tgt[0].srv.target, sizeof r->tgt[0].srv.target, "%s", name);
 		r->tgt[0].srv.port = port;
 		if (n > 0) {
 			r->tgt[0].naddrs = n;

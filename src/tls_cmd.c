@@ -13,6 +13,7 @@
 #include "src/cli.h"
 #include "src/commands.h"
 #include "src/tlsconf.h"
+#include "platform/fmt.h"
 
 #define TLS_CHECK_PORT 8883
 #define TLS_CHECK_TIMEOUT_MS 10000
@@ -74,14 +75,14 @@ static int connect_any(const net_addr_t *addrs, int n, uint64_t deadline,
 	char a[NET_ADDR_STRLEN];
 
 	*timed_out = 0;
-	snprintf(why, cap, "no address");
+	fmt_snprintf(why, cap, "no address");
 	for (int i = 0; i < n; i++) {
 		struct pollfd p;
 		int r = 0, fd = net_tcp_connect(&addrs[i]);
 
 		net_addr_format(&addrs[i], a, sizeof a);
 		if (fd < 0) {
-			snprintf(why, cap, "cannot connect to %s: %s", a, strerror(-fd));
+			fmt_snprintf(why, cap, "cannot connect to %s: %s", a, strerror(-fd));
 			continue;
 		}
 		while (r == 0 && ms_left(deadline) > 0) {
@@ -92,14 +93,14 @@ static int connect_any(const net_addr_t *addrs, int n, uint64_t deadline,
 		}
 		if (r <= 0) {
 			drop_fd(fd);
-			snprintf(why, cap, "timed out connecting to %s", a);
+			fmt_snprintf(why, cap, "timed out connecting to %s", a);
 			*timed_out = 1;
 			return -1;
 		}
 		r = net_connect_result(fd);
 		if (r != 0) {
 			drop_fd(fd);
-			snprintf(why, cap, "cannot connect to %s: %s", a, strerror(-r));
+			fmt_snprintf(why, cap, "cannot connect to %s: %s", a, strerror(-r));
 			continue;
 		}
 		return fd;
@@ -129,7 +130,7 @@ static int handshake(tls_client_t *c, const io_transport_t *io, int fd, uint64_t
 
 static int usage(void)
 {
-	printf("usage: dmqtt tls check HOST[:PORT] --cafile FILE [--cert FILE --key FILE]\n"
+	fmt_printf("usage: dmqtt tls check HOST[:PORT] --cafile FILE [--cert FILE --key FILE]\n"
 		"                      [--tls-server-name NAME] [--timeout MS]\n"
 		"  Connect (default port %d), complete a TLS 1.2 handshake with full\n"
 		"  verification of the server, print \"ok: TLS1.2 SUITE server=NAME\", close.\n"
@@ -185,26 +186,26 @@ int cmd_tls(int argc, char **argv)
 	if (t == NULL) {
 		if (rc == EXIT_USAGE)
 			return cli_usage_error("tls", "%s", why);
-		fprintf(stderr, "dmqtt tls: %s\n", why);
+		fmt_fprintf(stderr, "dmqtt tls: %s\n", why);
 		return rc;
 	}
 	deadline = clock_mono_ms() + (uint64_t)a.timeout_ms;
 	n = net_resolve_local(host, port, NULL, addrs, 8);
 	if (n <= 0) {
-		fprintf(stderr, "dmqtt tls: cannot resolve %s (IP literals, localhost and /etc/hosts only)\n",
+		fmt_fprintf(stderr, "dmqtt tls: cannot resolve %s (IP literals, localhost and /etc/hosts only)\n",
 			cli_safe(host, safe, sizeof safe));
 		tlsconf_free(t);
 		return EXIT_UNAVAILABLE;
 	}
 	fd = connect_any(addrs, n, deadline, why, sizeof why, &timed_out);
 	if (fd < 0) {
-		fprintf(stderr, "dmqtt tls: %s\n", why);
+		fmt_fprintf(stderr, "dmqtt tls: %s\n", why);
 		tlsconf_free(t);
 		return EXIT_UNAVAILABLE;
 	}
 	net_tcp_transport(&tcp, fd, &tcp_io);
 	if (tlsconf_wrap(t, &tcp_io, &io, why, sizeof why) != 0) {
-		fprintf(stderr, "dmqtt tls: %s\n", why);
+		fmt_fprintf(stderr, "dmqtt tls: %s\n", why);
 		tcp_io.close(tcp_io.ctx);
 		tlsconf_free(t);
 		return EXIT_UNAVAILABLE;
@@ -212,19 +213,19 @@ int cmd_tls(int argc, char **argv)
 	c = tlsconf_client(t);
 	rc = handshake(c, &io, fd, deadline);
 	if (rc == 1) {
-		printf("ok: TLS%s %s server=%s\n", tls_version(c) == BR_TLS12 ? "1.2" : "?",
+		fmt_printf("ok: TLS%s %s server=%s\n", tls_version(c) == BR_TLS12 ? "1.2" : "?",
 			tls_suite_name(tls_suite(c)), tlsconf_server_name(t));
 		rc = fflush(stdout) == 0 ? EXIT_OK : 74;
 	} else if (rc == IO_ETIMEOUT) {
-		fprintf(stderr, "dmqtt tls: timed out after %ld ms during the TLS handshake with %s\n",
+		fmt_fprintf(stderr, "dmqtt tls: timed out after %ld ms during the TLS handshake with %s\n",
 			a.timeout_ms, cli_safe(pos[0], safe, sizeof safe));
 		rc = EXIT_UNAVAILABLE;
 	} else if (tls_status(c) == TLS_E_IO || tls_status(c) == TLS_OK) {
-		fprintf(stderr, "dmqtt tls: connection to %s lost during the TLS handshake\n",
+		fmt_fprintf(stderr, "dmqtt tls: connection to %s lost during the TLS handshake\n",
 			cli_safe(pos[0], safe, sizeof safe));
 		rc = EXIT_UNAVAILABLE;
 	} else {
-		fprintf(stderr, "dmqtt tls: %s\n", tls_describe(c, why, sizeof why));
+		fmt_fprintf(stderr, "dmqtt tls: %s\n", tls_describe(c, why, sizeof why));
 		rc = tlsconf_exit_code(t);
 	}
 	io.close(io.ctx);

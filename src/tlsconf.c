@@ -11,6 +11,7 @@
 #include "platform/file.h"
 #include "platform/random.h"
 #include "src/cli.h"
+#include "platform/fmt.h"
 
 struct tlsconf {
 	tls_client_t client;          /* first: the big, aligned part */
@@ -39,7 +40,7 @@ static int errf(char *err, size_t cap, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err, cap, fmt, ap);
+	fmt_vsnprintf(err, cap, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -65,11 +66,11 @@ static int pem_err(const char *what, const char *path, pem_status_t st,
 {
 	char safe[96], where[64] = "", code[32] = "";
 	if (d->index > 0 && st == PEM_E_BAD_CERT)
-		snprintf(where, sizeof where, " certificate %zu (line %zu):", d->index, d->line);
+		fmt_snprintf(where, sizeof where, " certificate %zu (line %zu):", d->index, d->line);
 	else if (d->index > 0 && st == PEM_E_SYNTAX)
-		snprintf(where, sizeof where, " PEM block %zu (line %zu):", d->index, d->line);
+		fmt_snprintf(where, sizeof where, " PEM block %zu (line %zu):", d->index, d->line);
 	if (d->br_err != 0)
-		snprintf(code, sizeof code, " (BearSSL error %d)", d->br_err);
+		fmt_snprintf(code, sizeof code, " (BearSSL error %d)", d->br_err);
 	return errf(err, cap, EXIT_DATAERR, "%s %s:%s %s%s", what,
 		path != NULL ? cli_safe(path, safe, sizeof safe) : "(in memory)",
 		where, pem_strerror(st), code);
@@ -220,7 +221,7 @@ int tlsconf_wrap(void *user, const io_transport_t *tcp, io_transport_t *out,
 	int r = random_bytes(ent, sizeof ent);
 
 	if (r < 0) {
-		snprintf(err, errcap, "no randomness for TLS: %s", strerror(-r));
+		fmt_snprintf(err, errcap, "no randomness for TLS: %s", strerror(-r));
 		return -1;
 	}
 	memset(&cfg, 0, sizeof cfg);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "platform/clock.h"
+#include "platform/fmt.h"
 
 static int ensure_bus(bus_t **bus, char *err, size_t errcap)
 {
@@ -34,17 +35,17 @@ int vh_info(bus_t **bus, const char *method, char *out, size_t cap,
 		return -1;
 	if (m.type == DBUS_ERROR) {
 		const char *t = dbus_msg_error_text(&m);
-		snprintf(err, errcap, "%s.%s: %s%s%s", VH_INFO, method, m.error_name,
+		fmt_snprintf(err, errcap, "%s.%s: %s%s%s", VH_INFO, method, m.error_name,
 			t != NULL ? ": " : "", t != NULL ? t : "");
 		return -1;
 	}
 	dbus_iter_init(&it, &m);
 	if (strcmp(m.signature, "s") != 0 || dbus_iter_get(&it, &v) != DBUS_OK) {
-		snprintf(err, errcap, "%s.%s returned '%s', expected 's'", VH_INFO, method, m.signature);
+		fmt_snprintf(err, errcap, "%s.%s returned '%s', expected 's'", VH_INFO, method, m.signature);
 		return -1;
 	}
 	if (v.len + 1 > cap) {
-		snprintf(err, errcap, "%s.%s: answer too long", VH_INFO, method);
+		fmt_snprintf(err, errcap, "%s.%s: answer too long", VH_INFO, method);
 		return -1;
 	}
 	memcpy(out, v.s, v.len + 1);
@@ -87,7 +88,7 @@ uint32_t vh_register_srv(bus_t *b, uint16_t port, uint64_t now,
 {
 	char p[8];
 	char *argv[] = { VH_NETWORK, VH_BROKER_HOST, p, VH_SRV_DOMAIN, "tcp", VH_SRV_SERVICE, VH_SCOPE };
-	snprintf(p, sizeof p, "%u", port);
+	fmt_snprintf(p, sizeof p, "%u", port);
 	return bus_call_text(b, VH_NET, VH_NET_PATH, VH_NET, "RegisterDnsSRV", "ssissss", 7, argv,
 		10000, now, fn, user, err, errcap);
 }

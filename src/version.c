@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "build.h" /* generated: DMQTT_VERSION, _TRIPLE, _BEARSSL_VERSION, _BUILD_ID */
+#include "platform/fmt.h"
 
 static int no_opt(void *ctx, int id, const char *arg)
 {
@@ -20,7 +21,7 @@ int cmd_version(int argc, char **argv)
 	int npos, r = cli_parse(argc, argv, NULL, 0, no_opt, NULL, pos, 0, &npos);
 	if (r != 0)
 		return r;
-	printf("dmqtt %s\ntarget: %s\nbearssl: %s\nbuild: %s\n", DMQTT_VERSION,
+	fmt_printf("dmqtt %s\ntarget: %s\nbearssl: %s\nbuild: %s\n", DMQTT_VERSION,
 		DMQTT_TRIPLE, DMQTT_BEARSSL_VERSION, DMQTT_BUILD_ID);
 	return fflush(stdout) == 0 ? EXIT_OK : 74;
 }

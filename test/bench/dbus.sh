@@ -33,7 +33,7 @@ trap 'exit 130' INT TERM HUP
 [ -f /usr/include/systemd/sd-bus.h ] || { echo "dbus.sh: libsystemd-dev is not installed" >&2; exit 2; }
 cc -std=c11 -O2 -I. -D_POSIX_C_SOURCE=200809L -o "$BENCH_DIR/dbus_bench" test/bench/dbus_bench.c \
 	src/bus.c proto/dbus.c proto/dbus_sasl.c proto/utf8.c platform/net.c platform/clock.c \
-	platform/log.c -lsystemd >"$T/cc.log" 2>&1 || { echo "dbus.sh: build failed" >&2; cat "$T/cc.log" >&2; exit 2; }
+	platform/log.c platform/fmt.c -lsystemd >"$T/cc.log" 2>&1 || { echo "dbus.sh: build failed" >&2; cat "$T/cc.log" >&2; exit 2; }
 
 UUID=6f1d2c3e-8a4b-4c5d-9e6f-7a8b9c0d1e2f
 "$EMU" start --dir "$T/hub" --serial C25DTADSR00000000042 --node-type MEN --mesh-uuid $UUID \

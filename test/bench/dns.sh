@@ -31,7 +31,7 @@ trap 'exit 130' INT TERM HUP
 command -v dnsmasq >/dev/null || { echo "dns.sh: dnsmasq (dnsmasq-base) is not installed" >&2; exit 2; }
 
 cc -std=c11 -O2 -I. -D_POSIX_C_SOURCE=200809L -o "$BENCH_DIR/dns_bench" test/bench/dns_bench.c \
-	src/resolv.c proto/dns.c platform/net.c platform/clock.c platform/random.c platform/log.c \
+	src/resolv.c proto/dns.c platform/net.c platform/clock.c platform/random.c platform/log.c platform/fmt.c \
 	-lcares >"$T/cc.log" 2>&1 || { echo "dns.sh: build failed" >&2; cat "$T/cc.log" >&2; exit 2; }
 
 free_udp_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
