@@ -1,10 +1,13 @@
 /* proc.c -- see proc.h */
 #define _GNU_SOURCE
 #include "platform/proc.h"
+#include "platform/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -135,4 +138,58 @@ int proc_exit_code(int status)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return 1;
+}
+
+/* the decimal field at *p, which must end at ':'; advances past it */
+static int id_field(const char **p, const char *end, unsigned long *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+
+	if (s == end || *s == ':')
+		return -1;
+	for (; s < end && *s != ':'; s++) {
+		if (*s < '0' || *s > '9' || v > 0xffffffffu)
+			return -1; /* v stays below 2^36: no overflow */
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (s == end || v > 0xffffffffu)
+		return -1;
+	*p = s + 1;
+	*out = (unsigned long)v;
+	return 0;
+}
+
+/* see proc.h */
+int proc_user_ids(const char *path, const char *name, uid_t *uid, gid_t *gid)
+{
+	size_t nlen = strlen(name), len;
+	char *buf;
+	int r = file_read(path, 1u << 20, &buf, &len);
+
+	if (r < 0)
+		return r;
+	r = -ENOENT;
+	for (const char *line = buf, *end = buf + len; line < end;) {
+		const char *eol = memchr(line, '\n', (size_t)(end - line));
+		const char *le = eol != NULL ? eol : end, *p;
+		unsigned long u, g;
+
+		if (nlen > 0 && (size_t)(le - line) > nlen && memcmp(line, name, nlen) == 0 &&
+		    line[nlen] == ':') {
+			p = memchr(line + nlen + 1, ':', (size_t)(le - (line + nlen + 1)));
+			if (p != NULL) {
+				p++;
+				if (id_field(&p, le, &u) == 0 && id_field(&p, le, &g) == 0) {
+					*uid = (uid_t)u;
+					*gid = (gid_t)g;
+					r = 0;
+				}
+			}
+			break;
+		}
+		line = le + 1;
+	}
+	free(buf);
+	return r;
 }

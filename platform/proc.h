@@ -34,4 +34,13 @@ pid_t proc_reap(int *status);
 /* Exit status in the shell's convention: code, or 128 + signal. */
 int proc_exit_code(int status);
 
+/*
+ * The user and group ids of user name in the passwd file at path
+ * (normally "/etc/passwd": name:password:uid:gid:...; what getpwnam reads
+ * from files, without the C library's NSS/nscd machinery).  Returns 0,
+ * -ENOENT when no line names the user (or a line's ids are not numbers),
+ * or the -errno of reading the file.
+ */
+int proc_user_ids(const char *path, const char *name, uid_t *uid, gid_t *gid);
+
 #endif

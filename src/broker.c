@@ -7,7 +7,6 @@
  * child reaped, restarts with backoff, its exit status passed on.
  */
 #include <errno.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include "src/config.h"
 #include "src/mosqconf.h"
 #include "src/veeahub.h"
+#include "platform/fmt.h"
 
 enum { O_CONFIG = 1, O_DIR, O_MOSQ, O_NORUN, O_CHECK, O_LISTEN, O_USER, O_LOG, O_HELP };
 
@@ -60,7 +60,7 @@ static int on_opt(void *ctx, int id, const char *arg)
 		log_set_level((enum log_level)log_parse_level(arg));
 		return 0;
 	case O_HELP:
-		printf("usage: dmqtt broker [--config FILE] [--mosquitto-dir DIR] [--mosquitto PATH]\n"
+		fmt_printf("usage: dmqtt broker [--config FILE] [--mosquitto-dir DIR] [--mosquitto PATH]\n"
 			"                    [--listen-address IP] [--mosquitto-user USER] [--no-run | --check]\n"
 			"  the MEN's mesh broker: writes mosquitto's files into DIR (default\n"
 			"  /etc/mosquitto), registers %s and its SRV\n"
@@ -150,17 +150,17 @@ static void on_register(void *user, const dbus_msg_t *m, const char *err)
 	}
 	if (m->type == DBUS_ERROR) {
 		const char *t = dbus_msg_error_text(m);
-		snprintf(why, sizeof why, "%s%s%s", m->error_name, t != NULL ? ": " : "", t != NULL ? t : "");
+		fmt_snprintf(why, sizeof why, "%s%s%s", m->error_name, t != NULL ? ": " : "", t != NULL ? t : "");
 		reg_failed(b, what, why, now);
 		return;
 	}
 	if (vh_register_result(m, &status, r->token, sizeof r->token) != 0) {
-		snprintf(why, sizeof why, "unexpected reply signature '%s'", m->signature);
+		fmt_snprintf(why, sizeof why, "unexpected reply signature '%s'", m->signature);
 		reg_failed(b, what, why, now);
 		return;
 	}
 	if (status != 0) {
-		snprintf(why, sizeof why, "status %d", status);
+		fmt_snprintf(why, sizeof why, "status %d", status);
 		r->token[0] = '\0';
 		reg_failed(b, what, why, now);
 		return;
@@ -305,7 +305,7 @@ static void start_mosquitto(struct broker *b, uint64_t now)
 	char conf[4096];
 	char *argv[] = { (char *)b->a.mosq, "-c", conf, NULL };
 	pid_t pid;
-	snprintf(conf, sizeof conf, "%s/mosquitto.conf", b->a.dir);
+	fmt_snprintf(conf, sizeof conf, "%s/mosquitto.conf", b->a.dir);
 	pid = proc_spawn(argv, NULL);
 	if (pid < 0) {
 		b->restarts++;
@@ -438,14 +438,13 @@ static int write_files(struct broker *b)
 		/* mosquitto started as root drops to this user before it reads
 		 * the password file, ACL and CA: they belong to that user, 0600 */
 		const char *name = b->a.user != NULL ? b->a.user : "mosquitto";
-		struct passwd *pw = getpwnam(name);
-		if (pw == NULL) {
-			log_error("broker", "no user '%s' to run mosquitto as (--mosquitto-user)", name);
+		r = proc_user_ids("/etc/passwd", name, &p.uid, &p.gid);
+		if (r < 0) {
+			log_error("broker", "no user '%s' to run mosquitto as (--mosquitto-user): /etc/passwd: %s",
+				name, r == -ENOENT ? "no such user" : strerror(-r));
 			return EXIT_CONFIG;
 		}
 		p.run_as = name;
-		p.uid = pw->pw_uid;
-		p.gid = pw->pw_gid;
 	}
 	if (stat(b->a.dir, &st) != 0 && mkdir(b->a.dir, 0755) != 0) {
 		log_error("broker", "cannot create %s: %s", b->a.dir, strerror(errno));
@@ -485,7 +484,7 @@ int cmd_broker(int argc, char **argv)
 	if ((r = load_config(&b)) != 0)
 		goto out;
 	if (b.cfg.mesh_broker_ip != NULL)
-		snprintf(b.mesh_ip, sizeof b.mesh_ip, "%s", b.cfg.mesh_broker_ip);
+		fmt_snprintf(b.mesh_ip, sizeof b.mesh_ip, "%s", b.cfg.mesh_broker_ip);
 	if ((r = identity(&b)) != 0)
 		goto out;
 	if (b.a.check) {
@@ -504,7 +503,7 @@ int cmd_broker(int argc, char **argv)
 			goto out;
 		}
 		bus_close(bus);
-		printf("ok: configuration valid, VeeaHub services answer (serial %s)\n", b.serial);
+		fmt_printf("ok: configuration valid, VeeaHub services answer (serial %s)\n", b.serial);
 		r = EXIT_OK;
 		goto out;
 	}

@@ -296,6 +296,43 @@ static int record(void *ctx, int id, const char *arg)
 	return id == 99 ? 42 : 0;
 }
 
+static void proc_user_ids_passwd(void)
+{
+	static const char pw[] =
+		"root:x:0:0:root:/root:/bin/sh\n"
+		"mosq:x:7:8::/:/bin/false\n"
+		"mosquitto:x:101:102:mosquitto,,,:/var/lib/mosquitto:/usr/sbin/nologin\n"
+		"bad:x:1x:2:::\n"
+		"big:x:4294967296:1:::\n"
+		"short:x:5\n"
+		"last:x:4294967295:65534:::"; /* no final newline */
+	char path[128];
+	uid_t u = 0;
+	gid_t g = 0;
+
+	snprintf(path, sizeof path, "%s", tmp_path("passwd"));
+	CHECK_INT(file_write_atomic(path, pw, sizeof pw - 1, 0644, (uid_t)-1, (gid_t)-1), 0);
+	CHECK_INT(proc_user_ids(path, "mosquitto", &u, &g), 0);
+	CHECK_INT(u, 101);
+	CHECK_INT(g, 102);
+	CHECK_INT(proc_user_ids(path, "mosq", &u, &g), 0); /* a prefix of another */
+	CHECK_INT(u, 7);
+	CHECK_INT(g, 8);
+	CHECK_INT(proc_user_ids(path, "root", &u, &g), 0);
+	CHECK_INT(u, 0);
+	CHECK_INT(proc_user_ids(path, "last", &u, &g), 0);
+	CHECK_INT(u, (uid_t)4294967295u);
+	CHECK_INT(g, 65534);
+	CHECK_INT(proc_user_ids(path, "bad", &u, &g), -ENOENT);
+	CHECK_INT(proc_user_ids(path, "big", &u, &g), -ENOENT);
+	CHECK_INT(proc_user_ids(path, "short", &u, &g), -ENOENT);
+	CHECK_INT(proc_user_ids(path, "mosquit", &u, &g), -ENOENT);
+	CHECK_INT(proc_user_ids(path, "", &u, &g), -ENOENT);
+	CHECK_INT(proc_user_ids(path, "x", &u, &g), -ENOENT);
+	unlink(path);
+	CHECK_INT(proc_user_ids(path, "root", &u, &g), -ENOENT); /* the file is gone */
+}
+
 static void cli_parses_anywhere(void)
 {
 	static const struct cli_opt o[] = {
@@ -377,5 +414,6 @@ UNIT_SUITE(platform,
 	UNIT_CASE(net_split), UNIT_CASE(net_literals_and_hosts), UNIT_CASE(net_loopback_tcp),
 	UNIT_CASE(net_refused), UNIT_CASE(random_works), UNIT_CASE(clock_moves_forward),
 	UNIT_CASE(proc_spawn_captures_output), UNIT_CASE(proc_spawn_missing_program),
-	UNIT_CASE(proc_signal_pipe), UNIT_CASE(cli_parses_anywhere), UNIT_CASE(cli_errors),
+	UNIT_CASE(proc_signal_pipe), UNIT_CASE(proc_user_ids_passwd),
+	UNIT_CASE(cli_parses_anywhere), UNIT_CASE(cli_errors),
 	UNIT_CASE(cli_safe_escapes), UNIT_CASE(cli_numbers))
