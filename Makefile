@@ -26,9 +26,9 @@ WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wvla -Wformat=2 -Wundef -Wcast-align
 OPT  ?= -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables
 CPPFLAGS := -I. -isystem $(DEPS)/bearssl-src/inc -D_POSIX_C_SOURCE=200809L
-CFLAGS   := $(WARN) $(OPT) $(T_CFLAGS) $(CPPFLAGS) -MMD -MP
-LDFLAGS  := $(T_LDFLAGS) -Wl,--gc-sections
-BR_CFLAGS ?= -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pic $(T_CFLAGS)
+CFLAGS   := $(WARN) $(OPT) $(T_LTO) $(T_CFLAGS) $(CPPFLAGS) -MMD -MP
+LDFLAGS  := $(T_LDFLAGS) $(T_LTO_LINK) -Wl,--gc-sections
+BR_CFLAGS ?= -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-pic $(T_LTO) $(T_CFLAGS)
 
 PROTO_SRC := $(sort $(wildcard proto/*.c))
 PLAT_SRC  := $(sort $(wildcard platform/*.c))
