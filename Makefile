@@ -5,9 +5,10 @@
 #   make check         everything the CI runs; last line "N passed, N failed"
 #   make unit          unit tests under ASan+UBSan
 #   make fuzz          every harness for FUZZ_SECONDS (default 60)
+#   make fuzz-coverage each harness over its corpus; writes docs/fuzzing.md
 #   make lint | size | bench | demo | soak | clean
 #
-# TARGET selects a fragment: x86_64 (default), aarch64, armv7, asan, fuzz.
+# TARGET selects a fragment: x86_64 (default), aarch64, armv7, asan, fuzz, fuzzcov.
 
 TARGET ?= x86_64
 DEPS   := $(CURDIR)/build/deps
@@ -40,9 +41,10 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 PROTO_OBJ := $(call obj,$(PROTO_SRC))
 LIB_OBJ   := $(PROTO_OBJ) $(call obj,$(PLAT_SRC) $(APP_SRC))
 BEARSSL   := $(B)/bearssl/libbearssl.a
-FUZZ_BIN  := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_DIR  ?= build/fuzz
+FUZZ_BIN  := $(patsubst fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
 
-.PHONY: all bin cross unit unit-bin fuzz fuzz-bins check lint size bench demo soak clean deps
+.PHONY: all bin cross unit unit-bin fuzz fuzz-bins fuzz-coverage check lint size bench demo soak clean deps
 .DEFAULT_GOAL := all
 
 all: bin
@@ -95,9 +97,10 @@ unit:
 	$(MAKE) TARGET=asan unit-bin
 	build/asan/unit
 
-# ---- fuzzing: fuzz/<name>.c -> build/fuzz/<name>
+# ---- fuzzing: fuzz/<name>.c -> build/fuzz/<name> (FUZZ_DIR: the fragment's)
 fuzz-bins: $(FUZZ_BIN)
-build/fuzz/%: $(B)/obj/fuzz/%.o $(LIB_OBJ) $(BEARSSL)
+$(FUZZ_DIR)/%: $(B)/obj/fuzz/%.o $(LIB_OBJ) $(BEARSSL)
+	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
@@ -105,6 +108,11 @@ FUZZ_SECONDS ?= 60
 fuzz:
 	$(MAKE) TARGET=fuzz fuzz-bins
 	sh test/fuzz.sh run $(FUZZ_SECONDS)
+
+# every harness over its corpus: libFuzzer's cov/ft and llvm-cov line
+# coverage of the file it targets, written to docs/fuzzing.md
+fuzz-coverage:
+	sh test/fuzz.sh coverage
 
 cross:
 	$(MAKE) TARGET=aarch64 bin
@@ -131,6 +139,6 @@ soak: bin
 	SOAK_SECONDS=$(SOAK_SECONDS) sh test/integration/soak.sh
 
 clean:
-	rm -rf build/x86_64 build/aarch64 build/armv7 build/asan build/fuzz build/bench
+	rm -rf build/x86_64 build/aarch64 build/armv7 build/asan build/fuzz build/fuzzcov build/bench
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

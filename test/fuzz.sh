@@ -4,11 +4,15 @@
 #                         then fuzz it briefly (the whole stage <= 3 minutes)
 #   test/fuzz.sh run N    fuzz every harness for N seconds, adding what it
 #                         finds to fuzz/corpus/<name>/ (commit the new files)
+#   test/fuzz.sh coverage each harness over its corpus: libFuzzer's cov/ft and
+#                         llvm-cov coverage of its target, into docs/fuzzing.md
+#                         (test/fuzzcov.sh; make fuzz-coverage)
 # A crash input is kept in build/fuzz/crashes/<name>/; commit it to the
 # corpus so every later run replays it.
 set -u
 cd "$(dirname "$0")/.."
 mode=${1:-check}
+[ "$mode" = coverage ] && exec sh test/fuzzcov.sh
 make -s -j"${JOBS:-2}" TARGET=fuzz fuzz-bins || { echo "0 passed, 1 failed"; exit 1; }
 harnesses=$(ls fuzz/*.c 2>/dev/null | sed 's|fuzz/||; s|\.c$||')
 count=$(echo "$harnesses" | grep -c . || true)

@@ -28,7 +28,7 @@ mosquitto mosquitto-clients openssl
 chromium
 dbus-daemon python3-dbusmock python3-dnslib systemd dnsutils dnsmasq-base unbound
 iproute2 procps psmisc util-linux
-libcjson-dev libc-ares-dev libsystemd-dev wrk valgrind
+libcjson-dev libc-ares-dev libsystemd-dev libmosquitto-dev wrk valgrind strace gnuplot-nox time curl
 "
 
 missing=""

@@ -1,6 +1,7 @@
 #!/bin/sh
-# make bench: every benchmark, one report (build/bench/report.md), non-zero
-# exit when a target is missed (named in the output).
+# make bench: every benchmark, one report (build/bench/report.md) with its
+# charts (build/bench/ratios.png, size.png), non-zero exit when a target is
+# missed (named in the output) or the charts could not be drawn.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 BENCH_DIR=$(pwd)/build/bench
@@ -9,13 +10,19 @@ mkdir -p "$BENCH_DIR"
 : >"$BENCH_TSV"
 sh toolchain/deps.sh || exit 1
 make -s -j2 bin cross >/dev/null || exit 1
-for b in ${BENCHES:-$(ls test/bench/*.sh | grep -v -e /run.sh -e /lib.sh -e /report.sh -e /json.sh)}; do
+for b in ${BENCHES:-$(ls test/bench/*.sh | grep -v -e /run.sh -e /lib.sh -e /report.sh -e /charts.sh -e /json.sh)}; do
 	echo "== $b"
 	sh "$b" || echo "!! $b exited non-zero"
 done
+rm -f "$BENCH_DIR/ratios.png" "$BENCH_DIR/size.png"
+charts_ok=1
+sh test/bench/charts.sh "$BENCH_TSV" "$BENCH_DIR" >"$BENCH_DIR/charts.out" || charts_ok=0
+sed 's/^/chart: /' "$BENCH_DIR/charts.out"
 sh test/bench/report.sh "$BENCH_TSV" >"$BENCH_DIR/report.md"
 echo "report: $BENCH_DIR/report.md"
 missed=$(awk -F'\t' '$7 == "FAIL" { print "  " $1 " (" $2 " " $4 ", check " $6 ")" }' "$BENCH_TSV")
+[ $charts_ok = 1 ] || missed="$missed
+  charts (test/bench/charts.sh failed)"
 if [ -n "$missed" ]; then
 	echo "targets missed:"
 	echo "$missed"
