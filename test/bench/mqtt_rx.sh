@@ -50,7 +50,7 @@ command -v strace >/dev/null || give_up 2 "strace is not installed"
 CFLAGS="-std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 	-Wvla -Wformat=2 -Wundef -Wcast-align -D_POSIX_C_SOURCE=200809L -I."
 OURS_SRC="test/bench/mqtt_rx_dmqtt.c src/mqttc.c proto/mqtt.c proto/mqtt_codec.c proto/utf8.c
-	platform/net.c platform/clock.c platform/random.c platform/log.c"
+	platform/net.c platform/clock.c platform/random.c platform/log.c platform/fmt.c"
 # shellcheck disable=SC2086
 { cc $CFLAGS -O2 -o "$BENCH_DIR/mqtt_rx_dmqtt" $OURS_SRC &&
   cc $CFLAGS -Os -o "$BENCH_DIR/mqtt_rx_dmqtt_os" $OURS_SRC &&
