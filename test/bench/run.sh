@@ -20,6 +20,14 @@ sh test/bench/charts.sh "$BENCH_TSV" "$BENCH_DIR" >"$BENCH_DIR/charts.out" || ch
 sed 's/^/chart: /' "$BENCH_DIR/charts.out"
 sh test/bench/report.sh "$BENCH_TSV" >"$BENCH_DIR/report.md"
 echo "report: $BENCH_DIR/report.md"
+# the README's tables and the committed copy of the report come from this run
+if [ -z "${BENCHES:-}" ]; then
+	sh test/bench/readme.sh "$BENCH_TSV" README.md && echo "README.md: tables regenerated"
+	mkdir -p docs/bench
+	cp "$BENCH_DIR/report.md" docs/bench/report.md
+	for p in ratios.png size.png; do [ -f "$BENCH_DIR/$p" ] && cp "$BENCH_DIR/$p" docs/bench/; done
+	echo "docs/bench/: report and charts copied"
+fi
 missed=$(awk -F'\t' '$7 == "FAIL" { print "  " $1 " (" $2 " " $4 ", check " $6 ")" }' "$BENCH_TSV")
 [ $charts_ok = 1 ] || missed="$missed
   charts (test/bench/charts.sh failed)"
