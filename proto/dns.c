@@ -26,6 +26,15 @@ static int lower(int c)
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
+/* 1 when a[0..n) and b[0..n) are equal without regard to ASCII case. */
+static int same_nocase(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	while (n-- > 0)
+		if (lower(*a++) != lower(*b++))
+			return 0;
+	return 1;
+}
+
 /* Printable ASCII other than '.': what a label may hold as text. */
 static int text_ok(int c)
 {
@@ -86,9 +95,8 @@ static dns_status_t wire_text(const uint8_t *w, size_t wl, char *out,
 {
 	size_t o = 0, i;
 
-	if (out == NULL)
-		return DNS_E_ARG;
-	/* text is wl - 2 characters ("a.b" from 1a1b0), root is "." */
+	/* out is not NULL (rr_ok checked it); text is wl - 2 characters
+	 * ("a.b" from 1a1b0), root is "." */
 	if (cap < (wl > 1 ? wl - 1 : 2))
 		return DNS_E_SPACE;
 	if (*w == 0) {
@@ -197,7 +205,7 @@ dns_status_t dns_response_check(dns_msg_t *m, const uint8_t *resp,
 	size_t rlen, const uint8_t *query, size_t qlen)
 {
 	uint8_t qw[WIRE_MAX], rw[WIRE_MAX];
-	int qwl = 0, rwl = 0, i;
+	int qwl = 0, rwl = 0;
 	unsigned qtc = 0, rtc = 0;
 	size_t p = 0;
 	dns_status_t st;
@@ -229,9 +237,8 @@ dns_status_t dns_response_check(dns_msg_t *m, const uint8_t *resp,
 	if (rwl != qwl || rtc != qtc)
 		goto out;
 	/* label length octets are < 'A', so lowering them is harmless */
-	for (i = 0; i < rwl; i++)
-		if (lower(rw[i]) != lower(qw[i]))
-			goto out;
+	if (!same_nocase(rw, qw, (size_t)rwl))
+		goto out;
 	m->buf = resp;
 	m->len = rlen;
 	m->id = (uint16_t)get16(resp);
@@ -481,7 +488,7 @@ dns_status_t dns_srv_order(const dns_srv_t *srv, size_t n, dns_rand_fn rnd,
 /* see dns.h */
 int dns_name_equal(const char *a, const char *b)
 {
-	size_t la, lb, i;
+	size_t la, lb;
 
 	if (a == NULL || b == NULL)
 		return 0;
@@ -489,32 +496,24 @@ int dns_name_equal(const char *a, const char *b)
 	lb = strlen(b);
 	la -= la > 1 && a[la - 1] == '.';
 	lb -= lb > 1 && b[lb - 1] == '.';
-	if (la != lb)
-		return 0;
-	for (i = 0; i < la; i++)
-		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
-			return 0;
-	return 1;
+	return la == lb && same_nocase((const uint8_t *)a, (const uint8_t *)b, la);
 }
 
 /* see dns.h */
 const char *dns_strerror(dns_status_t st)
 {
-	switch (st) {
-	case DNS_OK: return "success";
-	case DNS_END: return "no more records";
-	case DNS_NO_SERVICE: return "service not offered (SRV target \".\")";
-	case DNS_E_ARG: return "invalid argument";
-	case DNS_E_NAME: return "name not representable";
-	case DNS_E_SPACE: return "buffer too small";
-	case DNS_E_SHORT: return "message truncated";
-	case DNS_E_POINTER: return "bad compression pointer";
-	case DNS_E_FORMAT: return "malformed name";
-	case DNS_E_RDATA: return "RDATA does not fit its type";
-	case DNS_E_ID: return "response ID does not match";
-	case DNS_E_HEADER: return "not a response to a query";
-	case DNS_E_QUESTION: return "question does not match";
-	case DNS_E_TYPE: return "record of another type";
-	}
-	return "unknown DNS status";
+	/* in dns_status_t order, NUL-separated */
+	const char *s = "success\0no more records\0service not offered (SRV target \".\")\0"
+		"invalid argument\0name not representable\0buffer too small\0"
+		"message truncated\0bad compression pointer\0malformed name\0"
+		"RDATA does not fit its type\0response ID does not match\0"
+		"not a response to a query\0question does not match\0"
+		"record of another type";
+	unsigned n = (unsigned)st;
+
+	if (n > DNS_E_TYPE)
+		return "unknown DNS status";
+	while (n-- > 0)
+		s += strlen(s) + 1;
+	return s;
 }

@@ -1,15 +1,15 @@
 /* resolv.c -- see resolv.h */
 #include "src/resolv.h"
 
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "platform/clock.h"
@@ -19,15 +19,24 @@
 
 #define MAX_CAND (RESOLV_MAX_SEARCH + 1)
 #define RESP_MAX 65535
+/* Shortest try worth keeping the retry rounds for: when an equal share of
+ * the time left is below it, the later rounds are given up and the servers
+ * left in this round share the time instead (see try_until). */
+#define MIN_TRY_MS 200
+/* Largest hosts file kept in memory; a larger one is read per lookup. */
+#define HOSTS_CAP 8192
+/* The hosts file is stat()ed again at most this often (systemd-resolved:
+ * every 2 s), so an edit shows within a second. */
+#define HOSTS_RECHECK_MS 1000
 
 /* ---------------------------------------------------------------- config */
 
-static void conf_defaults(resolv_conf_t *rc)
+/* The n-th of a run of NUL-terminated strings (n is in range). */
+static const char *nth(const char *s, unsigned n)
 {
-	memset(rc, 0, sizeof *rc);
-	rc->ndots = 1;
-	rc->timeout_ms = 2000;
-	rc->attempts = 2;
+	while (n-- > 0)
+		s += strlen(s) + 1;
+	return s;
 }
 
 int resolv_conf_server(resolv_conf_t *rc, const char *list)
@@ -54,23 +63,21 @@ int resolv_conf_server(resolv_conf_t *rc, const char *list)
 	return 0;
 }
 
+static const char resolv_conf_path[] = "/etc/resolv.conf";
+
 int resolv_conf_load(resolv_conf_t *rc, const char *path)
 {
 	char line[512];
+	int opt[3] = { 1, 2, 2 }; /* the defaults: ndots 1, timeout 2 s, attempts 2 */
 	FILE *f;
 
-	conf_defaults(rc);
-	f = fopen(path != NULL ? path : "/etc/resolv.conf", "re");
-	if (f == NULL) {
-		if (errno != ENOENT)
-			return -errno;
-		net_addr_literal("127.0.0.1", 53, &rc->servers[0]);
-		rc->nservers = 1;
-		return 0;
-	}
-	while (fgets(line, sizeof line, f) != NULL) {
+	memset(rc, 0, sizeof *rc);
+	f = fopen(path != NULL ? path : resolv_conf_path, "re");
+	if (f == NULL && errno != ENOENT)
+		return -errno;
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
 		char *save = NULL, *key = strtok_r(line, " \t\r\n", &save), *v;
-		if (key == NULL || key[0] == '#' || key[0] == ';')
+		if (key == NULL)
 			continue;
 		if (strcmp(key, "nameserver") == 0) {
 			v = strtok_r(NULL, " \t\r\n", &save);
@@ -88,19 +95,27 @@ int resolv_conf_load(resolv_conf_t *rc, const char *path)
 					memcpy(rc->search[rc->nsearch++], v, n + 1);
 			}
 		} else if (strcmp(key, "options") == 0) {
+			/* ndots:0..15, timeout:1..30 (seconds), attempts:1..5;
+			 * larger values are clamped, smaller ones ignored */
+			static const uint8_t lo[] = { 0, 1, 1 }, hi[] = { 15, 30, 5 };
 			while ((v = strtok_r(NULL, " \t\r\n", &save)) != NULL) {
-				long n;
-				if (strncmp(v, "ndots:", 6) == 0 && (n = strtol(v + 6, NULL, 10)) >= 0)
-					rc->ndots = n > 15 ? 15 : (int)n;
-				else if (strncmp(v, "timeout:", 8) == 0 && (n = strtol(v + 8, NULL, 10)) >= 1)
-					rc->timeout_ms = (int)(n > 30 ? 30 : n) * 1000;
-				else if (strncmp(v, "attempts:", 9) == 0 && (n = strtol(v + 9, NULL, 10)) >= 1)
-					rc->attempts = n > 5 ? 5 : (int)n;
+				const char *o = "ndots:\0timeout:\0attempts:";
+				for (unsigned k = 0; k < 3; k++, o += strlen(o) + 1) {
+					size_t ol = strlen(o);
+					long n;
+					if (strncmp(v, o, ol) == 0 && (n = strtol(v + ol, NULL, 10)) >= lo[k])
+						opt[k] = n > hi[k] ? hi[k] : (int)n;
+				}
 			}
 		}
+		/* anything else, '#' and ';' comments included, is ignored */
 	}
-	fclose(f);
-	if (rc->nservers == 0) {
+	if (f != NULL)
+		fclose(f);
+	rc->ndots = opt[0];
+	rc->timeout_ms = opt[1] * 1000;
+	rc->attempts = opt[2];
+	if (rc->nservers == 0) { /* no file, or no nameserver line: as glibc */
 		net_addr_literal("127.0.0.1", 53, &rc->servers[0]);
 		rc->nservers = 1;
 	}
@@ -109,15 +124,16 @@ int resolv_conf_load(resolv_conf_t *rc, const char *path)
 
 int resolv_conf_default(resolv_conf_t *rc, char *err, size_t errcap)
 {
-	const char *path = getenv("DMQTT_RESOLV_CONF"), *srv = getenv("DMQTT_DNS_SERVER");
+	static const char env_server[] = "DMQTT_DNS_SERVER";
+	const char *path = getenv("DMQTT_RESOLV_CONF"), *srv = getenv(env_server);
 	int r = resolv_conf_load(rc, path);
 	if (r != 0) {
-		fmt_snprintf(err, errcap, "cannot read %s: %s", path != NULL ? path : "/etc/resolv.conf",
+		fmt_snprintf(err, errcap, "cannot read %s: %s", path != NULL ? path : resolv_conf_path,
 			strerror(-r));
 		return r;
 	}
 	if (srv != NULL && *srv != '\0' && resolv_conf_server(rc, srv) != 0) {
-		fmt_snprintf(err, errcap, "DMQTT_DNS_SERVER is not ip[:port]");
+		fmt_snprintf(err, errcap, "%s is not ip[:port]", env_server);
 		return -EINVAL;
 	}
 	rc->hosts = getenv("DMQTT_HOSTS");
@@ -126,68 +142,182 @@ int resolv_conf_default(resolv_conf_t *rc, char *err, size_t errcap)
 
 const char *resolv_strerror(resolv_status_t st)
 {
-	switch (st) {
-	case RESOLV_OK: return "ok";
-	case RESOLV_PENDING: return "in progress";
-	case RESOLV_NXDOMAIN: return "no such name (NXDOMAIN)";
-	case RESOLV_NODATA: return "no record of that type";
-	case RESOLV_NO_SERVICE: return "service explicitly not offered (SRV target \".\")";
-	case RESOLV_SERVFAIL: return "server failure (SERVFAIL)";
-	case RESOLV_REFUSED: return "query refused (REFUSED)";
-	case RESOLV_TIMEOUT: return "no answer in time";
-	case RESOLV_BADANSWER: return "malformed answer";
-	case RESOLV_ERROR: return "local error";
-	}
-	return "?";
+	if (st == RESOLV_NO_SERVICE)
+		return dns_strerror(DNS_NO_SERVICE);
+	/* in resolv_status_t order */
+	return (unsigned)st > RESOLV_ERROR ? "?" : nth("ok\0in progress\0no such name (NXDOMAIN)\0"
+		"no record of that type\0\0server failure (SERVFAIL)\0query refused (REFUSED)\0"
+		"no answer in time\0malformed answer\0local error", st);
 }
 
 /* ---------------------------------------------------------------- state */
 
 struct resolv {
-	resolv_conf_t rc;
 	resolv_kind_t kind;
-	uint16_t port;
 	resolv_status_t status;
-	uint64_t deadline;             /* whole lookup */
-	/* candidate names (search list applied) */
-	char cand[MAX_CAND][DNS_NAME_MAX + 1];
-	int ncand, icand;
-	/* the question on the wire */
-	char qname[DNS_NAME_MAX + 1];
-	uint16_t qtype;
-	int server, round;
-	int fd;
-	bool tcp;
-	uint8_t q[DNS_QUERY_MAX + 2];  /* +2: TCP length prefix */
-	size_t qlen, tcp_sent;
-	uint8_t resp[RESP_MAX + 2];
-	size_t rlen;
-	uint64_t try_deadline;
-	int n_servfail, n_refused, n_bad, n_timeout;
-	/* results */
-	dns_srv_t srv[RESOLV_MAX_SRV];
-	size_t nsrv;
-	resolv_target_t tgt[RESOLV_MAX_SRV];
+	uint16_t qtype;                /* the question on the wire */
+	int server, round, fd;
+	unsigned ntry;                 /* transmissions so far */
+	unsigned failed;               /* bit 1 << st for each server failure st */
+	int ncand, icand;              /* candidate names (search list applied) */
 	int ntgt, itgt;                /* address phase: target being resolved */
 	int addr_phase;                /* 0: SRV/first query, 1: A, 2: AAAA */
+	bool tcp;
+	uint32_t hosted;               /* bit i: tgt[i] came from the hosts file */
+	size_t qlen, tcp_sent, rlen, nsrv;
+	uint64_t deadline;             /* whole lookup */
+	uint64_t try_deadline;         /* this transmission */
 	uint32_t ttl;
+	uint8_t q[DNS_QUERY_MAX + 2];  /* +2: TCP length prefix */
+	char qname[DNS_NAME_MAX + 1];
 	char detail[512];
+	/* from here on not cleared by resolv_start */
+	resolv_conf_t rc;
+	char cand[MAX_CAND][DNS_NAME_MAX + 1];
+	dns_srv_t srv[RESOLV_MAX_SRV];
+	resolv_target_t tgt[RESOLV_MAX_SRV];
+	uint8_t resp[RESP_MAX + 2];
 };
 
-static void note(resolv_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(resolv_t *r, const char *fmt, ...)
+
+/* ---------------------------------------------------------------- hosts */
+
+/*
+ * The hosts file, kept in memory between lookups.  It is revalidated with
+ * one stat() -- a changed device, inode, size or modification time reloads
+ * it -- unless the same file was checked less than HOSTS_RECHECK_MS ago.
+ * (The resolver runs on one thread.)
+ */
+struct hosts_id {
+	dev_t dev;
+	ino_t ino;      /* 0: no file (or no access): no entries */
+	off_t size;
+	struct timespec mtime;
+};
+
+static struct {
+	struct hosts_id id;
+	bool big;             /* too big or not read whole: read per lookup */
+	uint64_t checked;     /* when (ms, the lookups' clock) */
+	char path[128];       /* of the file checked; a longer one never matches */
+	size_t len;
+	char text[HOSTS_CAP];
+} hosts;
+
+static void hosts_check(const char *path, uint64_t now)
+{
+	struct stat st;
+	struct hosts_id id;
+	ssize_t n = -1;
+	int fd;
+
+	if (now >= hosts.checked && now - hosts.checked < HOSTS_RECHECK_MS &&
+	    strcmp(path, hosts.path) == 0)
+		return;
+	hosts.checked = now;
+	strncpy(hosts.path, path, sizeof hosts.path - 1);
+	memset(&id, 0, sizeof id); /* padding included: compared with memcmp */
+	if (stat(path, &st) == 0) {
+		id.dev = st.st_dev;
+		id.ino = st.st_ino;
+		id.size = st.st_size;
+		id.mtime = st.st_mtim;
+	}
+	if (memcmp(&id, &hosts.id, sizeof id) == 0)
+		return;
+	/* (re)load.  Replaced between stat() and read()?  Then the next
+	 * check's stat() differs and loads it again. */
+	memcpy(&hosts.id, &id, sizeof id);
+	fd = id.ino != 0 && id.size < HOSTS_CAP ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		n = read(fd, hosts.text, HOSTS_CAP);
+		close(fd);
+	}
+	/* anything but the whole file in one read: the uncached path */
+	hosts.len = n == id.size ? (size_t)n : 0;
+	hosts.big = id.ino != 0 && n != id.size;
+}
+
+/* Addresses of name in the cached text: "addr name alias..." lines, '#'
+ * comments, names without regard to case, one address per line (as
+ * net_resolve_local reads the file). */
+static int hosts_find(const char *name, uint16_t port, net_addr_t *out)
+{
+	const char *p = hosts.text, *end = p + hosts.len;
+	int n = 0;
+
+	while (p < end && n < RESOLV_MAX_ADDRS) {
+		char line[512], *save = NULL, *addr, *tok;
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t len = (size_t)((eol != NULL ? eol : end) - p);
+		if (len >= sizeof line)
+			len = sizeof line - 1;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p = eol != NULL ? eol + 1 : end;
+		line[strcspn(line, "#")] = '\0';
+		addr = strtok_r(line, " \t\r", &save);
+		while (addr != NULL && (tok = strtok_r(NULL, " \t\r", &save)) != NULL)
+			if (strcasecmp(tok, name) == 0) {
+				n += net_addr_literal(addr, port, &out[n]) == 0;
+				break;
+			}
+	}
+	return n;
+}
+
+/* What the system resolver answers without DNS: an IP literal, the hosts
+ * file, "localhost".  Fills out[RESOLV_MAX_ADDRS]; 0: ask DNS. */
+static int local_addrs(resolv_t *r, const char *name, uint16_t port, net_addr_t *out, uint64_t now)
+{
+	size_t l = strlen(name);
+	int n;
+	if (net_addr_literal(name, port, out) == 0)
+		return 1;
+	hosts_check(r->rc.hosts != NULL ? r->rc.hosts : "/etc/hosts", now);
+	n = hosts_find(name, port, out);
+	/* a big file, or the built-in localhost names: the uncached path */
+	if (hosts.big || (n == 0 && l >= 9 && strcasecmp(name + l - 9, "localhost") == 0))
+		n = net_resolve_local(name, port, r->rc.hosts, out, RESOLV_MAX_ADDRS);
+	return n;
+}
+
+/* 32 random bits for query IDs and RFC 2782 draws: from a pool of
+ * getrandom() bytes, refilled when empty (one system call per 64 draws, as
+ * arc4random buffers).  Per process: dmqtt forks only to exec.  Also a
+ * dns_rand_fn (ctx unused). */
+static uint32_t draw(void *ctx)
+{
+	static struct {
+		uint8_t b[256];
+		unsigned n;
+	} pool;
+	uint32_t v;
+	(void)ctx;
+	if (pool.n < sizeof v) {
+		if (random_bytes(pool.b, sizeof pool.b) != 0)
+			abort(); /* no randomness, no safe DNS; no supported kernel */
+		pool.n = sizeof pool.b;
+	}
+	pool.n -= sizeof v;
+	memcpy(&v, pool.b + pool.n, sizeof v);
+	return v;
+}
+
+/* Where the next note of the detail line goes, after "; " if there is one
+ * already: a buffer of *cap bytes. */
+static char *note_at(resolv_t *r, size_t *cap)
 {
 	size_t n = strlen(r->detail);
-	va_list ap;
+	*cap = 1; /* full: nothing more */
 	if (n + 4 >= sizeof r->detail)
-		return;
+		return r->detail + n;
 	if (n > 0) {
 		memcpy(r->detail + n, "; ", 3);
 		n += 2;
 	}
-	va_start(ap, fmt);
-	fmt_vsnprintf(r->detail + n, sizeof r->detail - n, fmt, ap);
-	va_end(ap);
+	*cap = sizeof r->detail - n;
+	return r->detail + n;
 }
 
 static void close_fd(resolv_t *r)
@@ -205,71 +335,51 @@ static int dots(const char *s)
 	return n;
 }
 
+/* The names to ask, in order (resolv.conf "search" and "ndots"): an
+ * absolute name alone; else the name itself first when it has ndots dots,
+ * the name in each search domain, and the name itself last otherwise. */
 static void build_candidates(resolv_t *r, const char *name)
 {
 	size_t n = strlen(name);
-	bool absolute = n > 0 && name[n - 1] == '.';
-	char base[DNS_NAME_MAX + 1];
+	bool rooted = n > 0 && name[n - 1] == '.';
+	int ns = rooted ? 0 : r->rc.nsearch, first = rooted || dots(name) >= r->rc.ndots;
 
 	r->ncand = 0;
-	if (n >= sizeof base)
-		n = sizeof base - 1;
-	memcpy(base, name, n);
-	base[n] = '\0';
-	if (absolute) {
-		base[n - 1] = '\0';
-		strcpy(r->cand[r->ncand++], base);
-		return;
+	for (int i = -1; i <= ns; i++) {
+		char *c = r->cand[r->ncand];
+		int l;
+		if (i == (first ? ns : -1))
+			continue;
+		/* the name as given, less a final dot; or NAME.DOMAIN */
+		l = i < 0 || i == ns ? fmt_snprintf(c, DNS_NAME_MAX + 1, "%.*s", (int)(n - rooted), name) :
+			fmt_snprintf(c, DNS_NAME_MAX + 1, "%s.%s", name, r->rc.search[i]);
+		r->ncand += l > 0 && l <= DNS_NAME_MAX;
 	}
-	if (dots(base) >= r->rc.ndots)
-		strcpy(r->cand[r->ncand++], base);
-	for (int i = 0; i < r->rc.nsearch && r->ncand < MAX_CAND; i++)
-		if (strlen(base) + 1 + strlen(r->rc.search[i]) <= DNS_NAME_MAX) {
-			char *c = r->cand[r->ncand++];
-			size_t bl = strlen(base), sl = strlen(r->rc.search[i]);
-			memcpy(c, base, bl);
-			c[bl] = '.';
-			memcpy(c + bl + 1, r->rc.search[i], sl + 1);
-		}
-	if (dots(base) < r->rc.ndots && r->ncand < MAX_CAND)
-		strcpy(r->cand[r->ncand++], base);
 }
 
-static uint32_t rnd32(void *ctx)
+/*
+ * When this transmission gives up: an equal share of the time left before
+ * the lookup's deadline among the tries this query may still make (what is
+ * left of this round, then the later rounds), at most the resolv.conf
+ * timeout.  A share under MIN_TRY_MS drops the later rounds: the servers
+ * left in this round share the time, so each is asked at least once.  So
+ * the default (total = timeout * attempts * servers) waits exactly
+ * timeout per try, and a shorter --timeout still reaches every server.
+ */
+static uint64_t try_until(const resolv_t *r, uint64_t now)
 {
-	uint32_t v;
-	(void)ctx;
-	if (random_bytes(&v, sizeof v) != 0)
-		v = (uint32_t)clock_mono_ms();
-	return v;
-}
-
-/* A UDP socket bound to a random source port, connected to the server. */
-static int udp_socket(const net_addr_t *srv)
-{
-	net_addr_t local;
-	int fd;
-	memset(&local, 0, sizeof local);
-	local.ss.ss_family = srv->ss.ss_family;
-	local.len = srv->len;
-	for (int i = 0; i < 8; i++) {
-		uint16_t port = (uint16_t)(1024 + random_below(65536 - 1024));
-		fd = socket(srv->ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
-		if (srv->ss.ss_family == AF_INET)
-			((struct sockaddr_in *)(void *)&local.ss)->sin_port = htons(port);
-		else
-			((struct sockaddr_in6 *)(void *)&local.ss)->sin6_port = htons(port);
-		if (bind(fd, (struct sockaddr *)&local.ss, local.len) == 0 &&
-		    connect(fd, (const struct sockaddr *)&srv->ss, srv->len) == 0)
-			return fd;
-		close(fd);
-	}
-	return net_udp_connect(srv); /* the kernel's (also randomised) choice */
+	uint64_t left = r->deadline > now ? r->deadline - now : 0;
+	uint64_t in_round = (uint64_t)(r->rc.nservers - r->server);
+	uint64_t t = left / (in_round + (uint64_t)(r->rc.attempts - r->round - 1) * (uint64_t)r->rc.nservers);
+	if (t < MIN_TRY_MS)
+		t = left / in_round;
+	if (t > (uint64_t)r->rc.timeout_ms)
+		t = (uint64_t)r->rc.timeout_ms;
+	return now + t;
 }
 
 static void send_try(resolv_t *r, uint64_t now);
+static void failed_query(resolv_t *r, resolv_status_t st, uint64_t now);
 
 /* Current server exhausted or failed: the next server, or the next round. */
 static void next_server(resolv_t *r, uint64_t now)
@@ -283,57 +393,60 @@ static void next_server(resolv_t *r, uint64_t now)
 	send_try(r, now);
 }
 
-static resolv_status_t give_up_status(const resolv_t *r)
+/* The current server gave no usable answer; why is the resolv_status_t it
+ * counts as.  Notes "SERVER: WHAT[CODE] for TYPE NAME" and moves on. */
+static void fail_try(resolv_t *r, resolv_status_t why, const char *what, unsigned code, uint64_t now)
 {
-	if (r->n_servfail > 0)
-		return RESOLV_SERVFAIL;
-	if (r->n_refused > 0)
-		return RESOLV_REFUSED;
-	if (r->n_bad > 0)
-		return RESOLV_BADANSWER;
-	return RESOLV_TIMEOUT;
+	char a[NET_ADDR_STRLEN];
+	size_t cap;
+	char *d = note_at(r, &cap);
+	net_addr_format(&r->rc.servers[r->server], a, sizeof a);
+	/* %.0u prints nothing for a code of 0 */
+	fmt_snprintf(d, cap, "%s: %s%.0u for %s %s", a, what, code, r->qtype == DNS_TYPE_SRV ? "SRV" :
+		r->qtype == DNS_TYPE_A ? "A" : "AAAA", r->qname);
+	r->failed |= 1u << why;
+	next_server(r, now);
 }
 
-static void failed_query(resolv_t *r, resolv_status_t st, uint64_t now);
+/* What a query that got no usable answer reports: SERVFAIL before REFUSED
+ * before a malformed answer (their order in resolv_status_t) before a
+ * timeout. */
+static resolv_status_t give_up_status(const resolv_t *r)
+{
+	unsigned f = r->failed & ~(1u << RESOLV_TIMEOUT);
+	return f != 0 ? (resolv_status_t)__builtin_ctz(f) : RESOLV_TIMEOUT;
+}
 
 static void send_try(resolv_t *r, uint64_t now)
 {
-	char srv[NET_ADDR_STRLEN];
-	long n;
+	size_t len;
 	if (r->round >= r->rc.attempts || now >= r->deadline) {
 		failed_query(r, give_up_status(r), now);
 		return;
 	}
-	net_addr_format(&r->rc.servers[r->server], srv, sizeof srv);
-	r->fd = udp_socket(&r->rc.servers[r->server]);
-	if (r->fd < 0) {
-		note(r, "%s: socket: %s", srv, strerror(-r->fd));
-		r->fd = -1;
-		r->n_bad++;
-		next_server(r, now);
-		return;
-	}
 	/* a fresh random ID for every transmission */
-	{
-		uint16_t id = (uint16_t)random_below(65536);
-		size_t len;
-		if (dns_query_encode(r->q + 2, sizeof r->q - 2, &len, id, r->qname, r->qtype,
-			DNS_QUERY_EDNS0) != DNS_OK) {
-			failed_query(r, RESOLV_ERROR, now);
-			return;
-		}
-		r->qlen = len;
-	}
-	n = net_fd_send(r->fd, r->q + 2, r->qlen);
-	if (n != (long)r->qlen) {
-		note(r, "%s: send failed", srv);
-		r->n_bad++;
-		next_server(r, now);
+	if (dns_query_encode(r->q + 2, DNS_QUERY_MAX, &len, (uint16_t)draw(NULL), r->qname, r->qtype,
+		DNS_QUERY_EDNS0) != DNS_OK) {
+		failed_query(r, RESOLV_ERROR, now);
 		return;
 	}
-	r->try_deadline = now + (uint64_t)r->rc.timeout_ms;
-	if (r->try_deadline > r->deadline)
-		r->try_deadline = r->deadline;
+	r->qlen = len;
+	r->ntry++;
+	/* and a fresh socket: its source port is picked at random by the
+	 * kernel when connect() binds it (see docs/dns.md); connected, so
+	 * datagrams from any other address or port are dropped */
+	r->fd = net_udp_connect(&r->rc.servers[r->server]);
+	if (r->fd < 0) {
+		const char *e = strerror(-r->fd);
+		r->fd = -1;
+		fail_try(r, RESOLV_BADANSWER, e, 0, now);
+		return;
+	}
+	if (net_fd_send(r->fd, r->q + 2, len) != (long)len) {
+		fail_try(r, RESOLV_BADANSWER, "send failed", 0, now);
+		return;
+	}
+	r->try_deadline = try_until(r, now);
 }
 
 static void start_tcp(resolv_t *r, uint64_t now)
@@ -342,8 +455,7 @@ static void start_tcp(resolv_t *r, uint64_t now)
 	r->fd = net_tcp_connect(&r->rc.servers[r->server]);
 	if (r->fd < 0) {
 		r->fd = -1;
-		note(r, "TCP connect failed");
-		next_server(r, now);
+		fail_try(r, RESOLV_BADANSWER, "TCP connect failed", 0, now);
 		return;
 	}
 	r->tcp = true;
@@ -351,24 +463,18 @@ static void start_tcp(resolv_t *r, uint64_t now)
 	r->q[1] = (uint8_t)r->qlen;
 	r->tcp_sent = 0;
 	r->rlen = 0;
-	r->try_deadline = now + (uint64_t)r->rc.timeout_ms;
-	if (r->try_deadline > r->deadline)
-		r->try_deadline = r->deadline;
+	r->try_deadline = try_until(r, now);
 }
 
 static void query_start(resolv_t *r, const char *name, uint16_t qtype, uint64_t now)
 {
-	if (name != r->qname) { /* callers may pass r->qname itself */
-		size_t n = strlen(name);
-		if (n >= sizeof r->qname)
-			n = sizeof r->qname - 1;
-		memmove(r->qname, name, n);
-		r->qname[n] = '\0';
-	}
+	/* name: a candidate, a target or r->qname itself, all shorter
+	 * than qname */
+	memmove(r->qname, name, strlen(name) + 1);
 	r->qtype = qtype;
 	r->server = 0;
 	r->round = 0;
-	r->n_servfail = r->n_refused = r->n_bad = r->n_timeout = 0;
+	r->failed = 0;
 	close_fd(r);
 	r->tcp = false;
 	send_try(r, now);
@@ -382,74 +488,71 @@ static void take_ttl(resolv_t *r, uint32_t ttl)
 		r->ttl = ttl;
 }
 
-static void add_addr(resolv_target_t *t, const dns_addr_t *a, uint16_t port)
+/* The socket address of a dns_addr_t, filled byte-wise: port at 2 and
+ * address at 4 (IPv4) or 8 (IPv6), in network order like the wire. */
+_Static_assert(offsetof(struct sockaddr_in, sin_port) == 2 &&
+	offsetof(struct sockaddr_in6, sin6_port) == 2 &&
+	offsetof(struct sockaddr_in, sin_addr) == 4 &&
+	offsetof(struct sockaddr_in6, sin6_addr) == 8, "sockaddr layout");
+
+static void add_addr(resolv_t *r, resolv_target_t *t, const dns_addr_t *a, uint16_t port, uint32_t ttl)
 {
-	char ip[FMT_INET_MAX];
+	net_addr_t *o;
+	uint8_t *b;
 	if (t->naddrs >= RESOLV_MAX_ADDRS)
 		return;
-	fmt_inet(a->addr, a->len, ip, sizeof ip);
-	if (net_addr_literal(ip, port, &t->addrs[t->naddrs]) == 0)
-		t->naddrs++;
+	o = &t->addrs[t->naddrs++];
+	take_ttl(r, ttl);
+	memset(o, 0, sizeof *o);
+	b = (uint8_t *)&o->ss;
+	o->ss.ss_family = a->len == 4 ? AF_INET : AF_INET6;
+	b[2] = (uint8_t)(port >> 8);
+	b[3] = (uint8_t)port;
+	memcpy(b + (a->len == 4 ? 4 : 8), a->addr, a->len);
+	o->len = a->len == 4 ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 }
 
-/* Walk an answer: SRV records (answer section, owner = qname or a CNAME
- * alias of it) and addresses (answer and additional) for known names. */
-static resolv_status_t absorb(resolv_t *r, dns_msg_t *m, uint64_t now)
+/* Walk a checked, wholly valid answer: SRV records (answer section, owner
+ * the question name or a CNAME alias of it) until the targets are ordered,
+ * then addresses: for the name asked (answer section), and for targets not
+ * in the hosts file (also from the additional section).  Records whose
+ * names cannot be text are skipped.  Returns how many records of the type
+ * asked for were used. */
+static int absorb(resolv_t *r, dns_msg_t m)
 {
-	char owner[DNS_NAME_MAX + 1], alias[DNS_NAME_MAX + 1];
+	char owner[DNS_NAME_MAX + 1], alias[DNS_NAME_MAX + 1] = "";
 	dns_rr_t rr;
-	dns_status_t st;
 	int found = 0;
 
-	fmt_snprintf(alias, sizeof alias, "%s", r->qname);
-	(void)now;
-	while ((st = dns_rr_next(m, &rr)) == DNS_OK) {
-		if (rr.rclass != DNS_CLASS_IN)
+	while (dns_rr_next(&m, &rr) == DNS_OK) {
+		dns_addr_t a;
+		bool ours;
+		if (rr.rclass != DNS_CLASS_IN || dns_rr_owner(&m, &rr, owner, sizeof owner) != DNS_OK)
 			continue;
-		if (dns_rr_owner(m, &rr, owner, sizeof owner) != DNS_OK)
-			return RESOLV_BADANSWER;
-		if (rr.section == DNS_SEC_ANSWER && rr.type == DNS_TYPE_CNAME &&
-		    (dns_name_equal(owner, r->qname) || dns_name_equal(owner, alias))) {
-			if (dns_rr_cname(m, &rr, alias, sizeof alias) != DNS_OK)
-				return RESOLV_BADANSWER;
-			continue;
-		}
-		if (rr.type == DNS_TYPE_SRV && rr.section == DNS_SEC_ANSWER && r->addr_phase == 0 &&
-		    r->kind == RESOLV_SRV && (dns_name_equal(owner, r->qname) || dns_name_equal(owner, alias))) {
-			if (r->nsrv < RESOLV_MAX_SRV && dns_rr_srv(m, &rr, &r->srv[r->nsrv]) == DNS_OK) {
+		ours = rr.section == DNS_SEC_ANSWER &&
+			(dns_name_equal(owner, r->qname) || dns_name_equal(owner, alias));
+		if (ours && rr.type == DNS_TYPE_CNAME) {
+			if (dns_rr_cname(&m, &rr, alias, sizeof alias) != DNS_OK)
+				alias[0] = '\0'; /* the chain ends here */
+		} else if (ours && rr.type == DNS_TYPE_SRV) {
+			if (r->kind == RESOLV_SRV && r->ntgt == 0 && r->nsrv < RESOLV_MAX_SRV &&
+			    dns_rr_srv(&m, &rr, &r->srv[r->nsrv]) == DNS_OK) {
 				take_ttl(r, rr.ttl);
 				r->nsrv++;
 				found++;
 			}
-			continue;
-		}
-		if ((rr.type == DNS_TYPE_A || rr.type == DNS_TYPE_AAAA) &&
-		    (rr.section == DNS_SEC_ANSWER || rr.section == DNS_SEC_ADDITIONAL)) {
-			dns_addr_t a;
-			if (dns_rr_addr(m, &rr, &a) != DNS_OK)
-				return RESOLV_BADANSWER;
-			if (r->kind == RESOLV_ADDR && rr.section == DNS_SEC_ANSWER &&
-			    (dns_name_equal(owner, r->qname) || dns_name_equal(owner, alias))) {
-				add_addr(&r->tgt[0], &a, r->port);
-				take_ttl(r, rr.ttl);
-				found++;
-				continue;
-			}
-			/* an address for an SRV target (additional section, or
-			 * the answer to our own A/AAAA query for it) */
-			for (size_t i = 0; i < r->nsrv; i++)
-				if (dns_name_equal(owner, r->srv[i].target) ||
-				    (r->addr_phase > 0 && (int)i == r->itgt && dns_name_equal(owner, alias))) {
-					add_addr(&r->tgt[i], &a, r->srv[i].port);
-					take_ttl(r, rr.ttl);
-					if (r->addr_phase > 0)
-						found++;
+		} else if (rr.section != DNS_SEC_AUTHORITY && dns_rr_addr(&m, &rr, &a) == DNS_OK) {
+			/* RESOLV_ADDR's name, or the target whose A/AAAA we asked */
+			bool asked = ours && (r->kind == RESOLV_ADDR || r->addr_phase > 0);
+			for (int i = 0; i < r->ntgt; i++)
+				if ((asked && i == r->itgt) || (!(r->hosted >> i & 1) &&
+				    dns_name_equal(owner, r->tgt[i].srv.target))) {
+					add_addr(r, &r->tgt[i], &a, r->tgt[i].srv.port, rr.ttl);
+					found += asked;
 				}
 		}
 	}
-	if (st != DNS_END)
-		return RESOLV_BADANSWER;
-	return found > 0 ? RESOLV_OK : RESOLV_NODATA;
+	return found;
 }
 
 static void done(resolv_t *r, resolv_status_t st)
@@ -461,168 +564,128 @@ static void done(resolv_t *r, resolv_status_t st)
 /* Address phase: resolve the next target that has no address yet. */
 static void next_target(resolv_t *r, uint64_t now)
 {
-	for (;;) {
-		if (r->addr_phase == 2 || r->addr_phase == 0) {
-			/* move to the next target needing addresses */
-			r->itgt = r->addr_phase == 0 ? 0 : r->itgt + 1;
-			r->addr_phase = 1;
-			while (r->itgt < r->ntgt && r->tgt[r->itgt].naddrs > 0)
-				r->itgt++;
-			if (r->itgt >= r->ntgt)
-				break;
-			query_start(r, r->tgt[r->itgt].srv.target, DNS_TYPE_A, now);
-			return;
-		}
-		/* A done: AAAA for the same target */
+	if (r->addr_phase == 1) { /* A done: AAAA for the same target */
 		r->addr_phase = 2;
 		query_start(r, r->tgt[r->itgt].srv.target, DNS_TYPE_AAAA, now);
+		return;
+	}
+	/* move to the next target needing addresses */
+	r->itgt = r->addr_phase == 0 ? 0 : r->itgt + 1;
+	r->addr_phase = 1;
+	while (r->itgt < r->ntgt && r->tgt[r->itgt].naddrs > 0)
+		r->itgt++;
+	if (r->itgt < r->ntgt) {
+		query_start(r, r->tgt[r->itgt].srv.target, DNS_TYPE_A, now);
 		return;
 	}
 	/* OK even when a target has no address: the records exist; callers
 	 * skip targets without addresses */
 	for (int i = 0; i < r->ntgt; i++)
-		if (r->tgt[i].naddrs == 0)
-			note(r, "no address for %s", r->tgt[i].srv.target);
+		if (r->tgt[i].naddrs == 0) {
+			size_t cap;
+			char *d = note_at(r, &cap);
+			fmt_snprintf(d, cap, "no address for %s", r->tgt[i].srv.target);
+		}
 	done(r, RESOLV_OK);
 }
 
-static void srv_answer_done(resolv_t *r, uint64_t now)
+/* The SRV records of m are in srv[]: order them into tgt[] and attach the
+ * addresses known: from the hosts file first (as the system resolver
+ * would), else from m's additional section; A/AAAA queries for the rest. */
+static void srv_answer_done(resolv_t *r, const dns_msg_t *m, uint64_t now)
 {
 	size_t order[RESOLV_MAX_SRV], count = 0;
-	dns_status_t st = dns_srv_order(r->srv, r->nsrv, rnd32, NULL, order, &count);
-	if (st == DNS_NO_SERVICE) {
+
+	if (dns_srv_order(r->srv, r->nsrv, draw, NULL, order, &count) == DNS_NO_SERVICE) {
 		done(r, RESOLV_NO_SERVICE);
 		return;
 	}
-	{
-		/* reorder srv[] and attach addresses already known: hosts file
-		 * first (as the system resolver would), else the additional
-		 * section collected in tgt[] by absorb() */
-		resolv_target_t sorted[RESOLV_MAX_SRV];
-		memset(sorted, 0, sizeof sorted);
-		for (size_t i = 0; i < count; i++) {
-			resolv_target_t *t = &sorted[i];
-			net_addr_t h[RESOLV_MAX_ADDRS];
-			int nh;
-			*t = r->tgt[order[i]];
-			t->srv = r->srv[order[i]];
-			nh = net_resolve_local(t->srv.target, t->srv.port, r->rc.hosts, h, RESOLV_MAX_ADDRS);
-			if (nh > 0) {
-				memcpy(t->addrs, h, sizeof h[0] * (size_t)nh);
-				t->naddrs = nh;
-			}
-		}
-		memcpy(r->tgt, sorted, sizeof sorted[0] * count);
-		for (size_t i = 0; i < count; i++)
-			r->srv[i] = r->tgt[i].srv;
-		r->nsrv = count;
-		r->ntgt = (int)count;
+	for (size_t i = 0; i < count; i++) {
+		resolv_target_t *t = &r->tgt[i];
+		t->srv = r->srv[order[i]];
+		t->naddrs = local_addrs(r, t->srv.target, t->srv.port, t->addrs, now);
+		r->hosted |= (uint32_t)(t->naddrs > 0) << i;
 	}
-	r->addr_phase = 0;
+	r->ntgt = (int)count;
+	absorb(r, *m);
 	next_target(r, now);
 }
 
+/* The query ended without a usable answer: st says why. */
 static void failed_query(resolv_t *r, resolv_status_t st, uint64_t now)
 {
-	close_fd(r);
+	/* (every way on closes the socket: query_start or done) */
 	if (r->addr_phase > 0) { /* a target's A or AAAA: not fatal */
 		next_target(r, now);
 		return;
 	}
-	if ((st == RESOLV_NXDOMAIN || st == RESOLV_NODATA) && r->icand + 1 < r->ncand) {
+	if (r->kind == RESOLV_ADDR && r->qtype == DNS_TYPE_A && st == RESOLV_NODATA) {
+		query_start(r, r->qname, DNS_TYPE_AAAA, now); /* the name exists */
+		return;
+	}
+	if ((st == RESOLV_NXDOMAIN || st == RESOLV_NODATA) && r->tgt[0].naddrs == 0 &&
+	    r->icand + 1 < r->ncand) {
 		r->icand++;
 		query_start(r, r->cand[r->icand], r->kind == RESOLV_SRV ? DNS_TYPE_SRV : DNS_TYPE_A, now);
 		return;
 	}
-	if (r->kind == RESOLV_ADDR && r->qtype == DNS_TYPE_A && (st == RESOLV_NODATA || st == RESOLV_OK)) {
-		query_start(r, r->qname, DNS_TYPE_AAAA, now);
-		return;
-	}
-	if (r->kind == RESOLV_ADDR && r->tgt[0].naddrs > 0) {
-		done(r, RESOLV_OK);
-		return;
-	}
-	done(r, st);
+	done(r, r->kind == RESOLV_ADDR && r->tgt[0].naddrs > 0 ? RESOLV_OK : st);
 }
 
 /* A complete response is in r->resp[0..rlen). */
 static void handle_response(resolv_t *r, uint64_t now)
 {
-	dns_msg_t m;
-	char srv[NET_ADDR_STRLEN];
+	dns_msg_t m, v;
+	dns_rr_t rr;
 	dns_status_t st = dns_response_check(&m, r->resp, r->rlen, r->q + 2, r->qlen);
-	resolv_status_t rs;
 
-	net_addr_format(&r->rc.servers[r->server], srv, sizeof srv);
-	if (st == DNS_E_ID || st == DNS_E_QUESTION || st == DNS_E_HEADER) {
+	if (!r->tcp && (st == DNS_E_ID || st == DNS_E_QUESTION || st == DNS_E_HEADER)) {
 		/* not the answer to our question: ignore it, keep waiting (a
 		 * spoofed or stale datagram must not end the query) */
-		log_debug("dns", "ignored a mismatched answer from %s: %s", srv, dns_strerror(st));
-		if (r->tcp)
-			goto bad;
+		log_debug("dns", "ignored an answer: %s", dns_strerror(st));
 		return;
 	}
-	if (st != DNS_OK)
-		goto bad;
-	if (m.tc && !r->tcp) {
-		log_debug("dns", "answer from %s truncated: retrying over TCP", srv);
+	if (st == DNS_OK && m.tc && !r->tcp) { /* truncated: ask again over TCP */
 		start_tcp(r, now);
 		return;
 	}
-	switch (m.rcode) {
-	case DNS_RCODE_NOERROR:
-		break;
-	case DNS_RCODE_NXDOMAIN:
-		close_fd(r);
-		failed_query(r, RESOLV_NXDOMAIN, now);
-		return;
-	case DNS_RCODE_SERVFAIL:
-		note(r, "%s: SERVFAIL for %s", srv, r->qname);
-		r->n_servfail++;
-		next_server(r, now);
-		return;
-	case DNS_RCODE_REFUSED:
-		note(r, "%s: REFUSED %s", srv, r->qname);
-		r->n_refused++;
-		next_server(r, now);
-		return;
-	default:
-		note(r, "%s: rcode %u for %s", srv, m.rcode, r->qname);
-		r->n_bad++;
-		next_server(r, now);
+	if (st == DNS_OK) {
+		switch (m.rcode) {
+		case DNS_RCODE_NOERROR:
+			/* one bad record condemns the message: check every
+			 * record before using any */
+			v = m;
+			while ((st = dns_rr_next(&v, &rr)) == DNS_OK)
+				;
+			break;
+		case DNS_RCODE_NXDOMAIN:
+			failed_query(r, RESOLV_NXDOMAIN, now);
+			return;
+		case DNS_RCODE_SERVFAIL:
+			fail_try(r, RESOLV_SERVFAIL, "SERVFAIL", 0, now);
+			return;
+		case DNS_RCODE_REFUSED:
+			fail_try(r, RESOLV_REFUSED, "REFUSED", 0, now);
+			return;
+		default:
+			fail_try(r, RESOLV_BADANSWER, "rcode ", m.rcode, now);
+			return;
+		}
+	}
+	if (st != DNS_END) {
+		fail_try(r, RESOLV_BADANSWER, dns_strerror(st), 0, now);
 		return;
 	}
-	close_fd(r);
-	rs = absorb(r, &m, now);
-	if (rs == RESOLV_BADANSWER) {
-		note(r, "%s: malformed records for %s", srv, r->qname);
-		r->n_bad++;
-		next_server(r, now);
-		return;
-	}
-	if (r->addr_phase > 0) {
+	if (absorb(r, m) == 0)
+		failed_query(r, RESOLV_NODATA, now); /* the address phase goes on */
+	else if (r->addr_phase > 0)
 		next_target(r, now);
-		return;
-	}
-	if (rs == RESOLV_NODATA) {
-		failed_query(r, RESOLV_NODATA, now);
-		return;
-	}
-	if (r->kind == RESOLV_SRV) {
-		srv_answer_done(r, now);
-		return;
-	}
-	/* RESOLV_ADDR: A answered; try AAAA as well, then done */
-	if (r->qtype == DNS_TYPE_A) {
+	else if (r->kind == RESOLV_SRV)
+		srv_answer_done(r, &m, now);
+	else if (r->qtype == DNS_TYPE_A) /* RESOLV_ADDR: AAAA as well */
 		query_start(r, r->qname, DNS_TYPE_AAAA, now);
-		return;
-	}
-	done(r, RESOLV_OK);
-	return;
-bad:
-	note(r, "%s: %s", srv, dns_strerror(st));
-	r->n_bad++;
-	next_server(r, now);
+	else
+		done(r, RESOLV_OK);
 }
 
 /* ---------------------------------------------------------------- API */
@@ -630,31 +693,25 @@ bad:
 resolv_t *resolv_start(const resolv_conf_t *rc, resolv_kind_t kind,
 	const char *name, uint16_t port, uint64_t now)
 {
-	resolv_t *r = calloc(1, sizeof *r);
-	int total;
+	resolv_t *r = malloc(sizeof *r);
 	if (r == NULL)
 		return NULL;
+	memset(r, 0, offsetof(struct resolv, rc));
 	r->rc = *rc;
 	r->kind = kind;
-	r->port = port;
 	r->fd = -1;
 	r->ttl = UINT32_MAX;
 	r->status = RESOLV_PENDING;
-	total = rc->total_ms > 0 ? rc->total_ms : rc->timeout_ms * rc->attempts * rc->nservers;
-	r->deadline = now + (uint64_t)total;
-	/* a total deadline shorter than every try's wait would leave the later
-	 * servers unasked: share it out, as the system resolver does */
-	if (rc->total_ms > 0 && rc->timeout_ms * rc->attempts * rc->nservers > total) {
-		int per = total / (rc->attempts * rc->nservers);
-		r->rc.timeout_ms = per < 200 ? 200 : per;
-	}
+	r->deadline = now + (uint64_t)(rc->total_ms > 0 ? rc->total_ms :
+		rc->timeout_ms * rc->attempts * rc->nservers);
+	memset(&r->tgt[0], 0, sizeof r->tgt[0]);
 	if (kind == RESOLV_ADDR) {
-		int n = net_resolve_local(name, port, rc->hosts, r->tgt[0].addrs, RESOLV_MAX_ADDRS);
+		resolv_target_t *t = &r->tgt[0];
 		r->ntgt = 1;
-		fmt_snprintf(r->tgt[0].srv.target, sizeof r->tgt[0].srv.target, "%s", name);
-		r->tgt[0].srv.port = port;
-		if (n > 0) {
-			r->tgt[0].naddrs = n;
+		fmt_snprintf(t->srv.target, sizeof t->srv.target, "%s", name);
+		t->srv.port = port;
+		t->naddrs = local_addrs(r, name, port, t->addrs, now);
+		if (t->naddrs > 0) {
 			r->ttl = 0;
 			r->status = RESOLV_OK;
 			return r;
@@ -662,7 +719,7 @@ resolv_t *resolv_start(const resolv_conf_t *rc, resolv_kind_t kind,
 	}
 	build_candidates(r, name);
 	if (r->ncand == 0 || strlen(name) > DNS_NAME_MAX) {
-		note(r, "not a valid name");
+		strcpy(r->detail, "not a valid name");
 		r->status = RESOLV_ERROR;
 		return r;
 	}
@@ -692,26 +749,20 @@ int resolv_pollfd(resolv_t *r, struct pollfd *p)
 
 int resolv_timeout_ms(resolv_t *r, uint64_t now)
 {
-	uint64_t d;
 	if (r->status != RESOLV_PENDING)
 		return -1;
-	d = r->try_deadline < r->deadline ? r->try_deadline : r->deadline;
-	return d <= now ? 0 : (int)(d - now);
+	return r->try_deadline <= now ? 0 : (int)(r->try_deadline - now);
 }
 
 static void read_udp(resolv_t *r, uint64_t now)
 {
-	for (int i = 0; i < 16 && r->status == RESOLV_PENDING && r->fd >= 0 && !r->tcp; i++) {
+	/* stop when the datagram ended this try: a new socket has nothing yet */
+	for (unsigned i = 0, t = r->ntry; i < 16 && r->status == RESOLV_PENDING && r->ntry == t && !r->tcp; i++) {
 		ssize_t n = recv(r->fd, r->resp, RESP_MAX, 0);
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-				return;
 			/* ICMP port unreachable and the like */
-			char srv[NET_ADDR_STRLEN];
-			net_addr_format(&r->rc.servers[r->server], srv, sizeof srv);
-			note(r, "%s: %s", srv, strerror(errno));
-			r->n_timeout++;
-			next_server(r, now);
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				fail_try(r, RESOLV_TIMEOUT, strerror(errno), 0, now);
 			return;
 		}
 		r->rlen = (size_t)n;
@@ -724,15 +775,12 @@ static void do_tcp(resolv_t *r, uint64_t now)
 	if (r->tcp_sent < r->qlen + 2) {
 		long n;
 		if (r->tcp_sent == 0 && net_connect_result(r->fd) != 0) {
-			note(r, "TCP connect refused");
-			r->n_bad++;
-			next_server(r, now);
+			fail_try(r, RESOLV_BADANSWER, "TCP connect failed", 0, now);
 			return;
 		}
 		n = net_fd_send(r->fd, r->q + r->tcp_sent, r->qlen + 2 - r->tcp_sent);
 		if (n < 0) {
-			r->n_bad++;
-			next_server(r, now);
+			fail_try(r, RESOLV_BADANSWER, "TCP send failed", 0, now);
 			return;
 		}
 		r->tcp_sent += (size_t)n;
@@ -751,9 +799,7 @@ static void do_tcp(resolv_t *r, uint64_t now)
 		if (n == 0)
 			return;
 		if (n < 0) {
-			note(r, "TCP answer cut short");
-			r->n_bad++;
-			next_server(r, now);
+			fail_try(r, RESOLV_BADANSWER, "TCP answer cut short", 0, now);
 			return;
 		}
 		r->rlen += (size_t)n;
@@ -770,14 +816,8 @@ resolv_status_t resolv_process(resolv_t *r, const struct pollfd *p, uint64_t now
 		else
 			read_udp(r, now);
 	}
-	if (r->status == RESOLV_PENDING && r->fd >= 0 && now >= r->try_deadline) {
-		char srv[NET_ADDR_STRLEN];
-		net_addr_format(&r->rc.servers[r->server], srv, sizeof srv);
-		note(r, "%s: no answer for %s %s", srv, r->qtype == DNS_TYPE_SRV ? "SRV" :
-			r->qtype == DNS_TYPE_A ? "A" : "AAAA", r->qname);
-		r->n_timeout++;
-		next_server(r, now);
-	}
+	if (r->status == RESOLV_PENDING && r->fd >= 0 && now >= r->try_deadline)
+		fail_try(r, RESOLV_TIMEOUT, "no answer", 0, now);
 	if (r->status == RESOLV_PENDING && r->fd < 0 && now >= r->deadline)
 		failed_query(r, give_up_status(r), now);
 	return r->status;
@@ -795,12 +835,19 @@ int resolv_targets(const resolv_t *r, const resolv_target_t **out)
 
 resolv_status_t resolv_wait(resolv_t *r)
 {
+	unsigned looked = 0;
 	while (r->status == RESOLV_PENDING) {
 		struct pollfd p;
 		int have = resolv_pollfd(r, &p);
 		uint64_t now = clock_mono_ms();
 		int t = resolv_timeout_ms(r, now);
-		if (have)
+		/* one look at each new UDP query's socket before poll(): a
+		 * server on this host (dnsmasq on the hub) has usually answered
+		 * by the time send() returns; if not, it costs one recv() */
+		if (have && !r->tcp && r->ntry != looked) {
+			looked = r->ntry;
+			p.revents = POLLIN;
+		} else if (have)
 			net_poll(&p, 1, t);
 		else if (t > 0)
 			clock_sleep_ms((uint32_t)t);

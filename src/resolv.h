@@ -1,9 +1,10 @@
 /*
  * resolv.h -- our stub resolver: nameservers and options from
  * /etc/resolv.conf (or DMQTT_DNS_SERVER / --server), queries built and
- * checked by proto/dns, UDP with a fresh random source port and random ID
- * per query (RFC 5452), TCP when the answer is truncated, retries across
- * servers within a total deadline.
+ * checked by proto/dns, UDP with a fresh socket (so a fresh source port,
+ * picked at random by the kernel) and a random ID per transmission (RFC
+ * 5452), TCP when the answer is truncated, retries across servers within a
+ * total deadline (see docs/dns.md, "Timeouts").
  *
  * Non-blocking: a lookup is a state machine the caller's poll loop drives
  * (resolv_pollfd / resolv_timeout_ms / resolv_process), so it never stalls
@@ -12,7 +13,10 @@
  *
  * A lookup of kind RESOLV_SRV finds the SRV records of a name, orders them
  * by RFC 2782 and resolves every target: from the hosts file first, then the
- * response's additional section, else A and AAAA queries.
+ * response's additional section, else A and AAAA queries.  The hosts file
+ * is kept in memory (per process) and stat()ed again at most once a second.
+ *
+ * One thread: the hosts cache and the random pool are unlocked globals.
  */
 #ifndef DMQTT_RESOLV_H
 #define DMQTT_RESOLV_H
@@ -35,9 +39,12 @@ typedef struct {
 	char search[RESOLV_MAX_SEARCH][DNS_NAME_MAX];
 	int nsearch;
 	int ndots;          /* default 1 */
-	int timeout_ms;     /* per try, default 2000 (resolv.conf: timeout:N s) */
+	int timeout_ms;     /* longest try, default 2000 (resolv.conf: timeout:N s) */
 	int attempts;       /* rounds over the servers, default 2 */
-	int total_ms;       /* whole lookup deadline, default timeout*attempts*servers */
+	int total_ms;       /* whole lookup deadline, default timeout*attempts*servers;
+			     * each try waits an equal share of what is left of it
+			     * (at most timeout_ms), so a short one still reaches
+			     * every server */
 	const char *hosts;  /* hosts file, NULL: /etc/hosts */
 } resolv_conf_t;
 
@@ -83,6 +90,12 @@ resolv_t *resolv_start(const resolv_conf_t *rc, resolv_kind_t kind,
 	const char *name, uint16_t port, uint64_t now);
 void resolv_free(resolv_t *r);
 
+/* Driving a lookup from a poll loop: resolv_pollfd fills p (1) or says
+ * there is no descriptor to wait for (0); resolv_timeout_ms is the most to
+ * wait from now (-1 when done); resolv_process takes p after poll() (or
+ * NULL) and the time.  now, here and in resolv_start, is clock_mono_ms()
+ * or another millisecond clock that every lookup shares (the hosts cache
+ * compares readings of different lookups). */
 int resolv_pollfd(resolv_t *r, struct pollfd *p);
 int resolv_timeout_ms(resolv_t *r, uint64_t now);
 resolv_status_t resolv_process(resolv_t *r, const struct pollfd *p, uint64_t now);
