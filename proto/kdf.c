@@ -5,6 +5,10 @@
 
 /* BearSSL is linked statically: hidden visibility keeps PIC-default
  * compilers from reaching its symbols through a GOT */
+/* the C library first, so its declarations keep default visibility */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #pragma GCC visibility push(hidden)
 #include "bearssl.h"
 #pragma GCC visibility pop

@@ -2,11 +2,16 @@
 /* BearSSL's symbols are linked statically into this program: hidden
  * visibility lets position-independent code reach its tables directly,
  * without a GOT (which the purity check would flag) */
+/* the C library first, so its declarations keep default visibility */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #pragma GCC visibility push(hidden)
 #include "bearssl.h"
 #pragma GCC visibility pop
 
 #include "proto/pem.h"
+#include "proto/base64.h"
 
 #include <string.h>
 
@@ -548,4 +553,110 @@ const char *pem_strerror(pem_status_t st)
 	case PEM_E_TOO_MANY: return "too many certificates";
 	}
 	return "unknown PEM status";
+}
+
+/* ---- PEM armour without BearSSL's decoder (see pem.h) */
+
+/* length of the line at p (without its LF), and where the next one starts */
+static size_t line_len(const char *p, const char *end, const char **next)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	*next = nl != NULL ? nl + 1 : end;
+	return (size_t)((nl != NULL ? nl : end) - p);
+}
+
+/*
+ * A banner "-----<kw> <label>-----" filling the line [p, p + n) apart from
+ * trailing spaces, tabs and CR.  The label: printable ASCII without '-'
+ * at either end, no two spaces in a row (RFC 7468 section 3).  1 with the
+ * label set, 0 if the line does not start with "-----<kw>", -1 if it does
+ * but is not a well-formed banner.
+ */
+static int banner(const char *p, size_t n, const char *kw, const char **label,
+	size_t *label_len)
+{
+	size_t k = strlen(kw), i;
+
+	if (n < 5 + k || memcmp(p, "-----", 5) != 0 || memcmp(p + 5, kw, k) != 0)
+		return 0;
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+		n--;
+	if (n < 5 + k + 1 + 1 + 5 || p[5 + k] != ' ' || memcmp(p + n - 5, "-----", 5) != 0)
+		return -1;
+	*label = p + 5 + k + 1;
+	*label_len = n - 5 - k - 1 - 5;
+	if (*label_len > PEM_LABEL_MAX)
+		return -1;
+	for (i = 0; i < *label_len; i++) {
+		char c = (*label)[i];
+		if (c < 0x20 || c > 0x7e || (c == ' ' && (i == 0 || (*label)[i - 1] == ' ')))
+			return -1;
+	}
+	if ((*label)[0] == '-' || (*label)[*label_len - 1] == '-' ||
+	    (*label)[*label_len - 1] == ' ')
+		return -1;
+	return 1;
+}
+
+/* see pem.h */
+int pem_armour_next(const char *text, size_t len, size_t *pos, pem_armour_t *blk)
+{
+	const char *p = text + *pos, *end = text + len, *next;
+	size_t line = 1;
+	int r;
+
+	memset(blk, 0, sizeof *blk);
+	for (const char *q = text; q < p; q++)
+		line += *q == '\n';
+	/* the BEGIN line */
+	for (;; p = next, line++) {
+		if (p >= end) {
+			*pos = len;
+			return 0;
+		}
+		size_t n = line_len(p, end, &next);
+		blk->line = line;
+		if (n < 5 || memcmp(p, "-----", 5) != 0)
+			continue; /* text between blocks */
+		/* any other line starting with dashes (an END outside a block,
+		 * "-----Begin", a broken banner) is refused, not skipped:
+		 * BearSSL's decoder would read some of those as banners */
+		r = banner(p, n, "BEGIN", &blk->label, &blk->label_len);
+		if (r <= 0)
+			return -1;
+		break;
+	}
+	blk->body = next;
+	/* the END line */
+	for (p = next; p < end; p = next) {
+		size_t n = line_len(p, end, &next);
+		const char *el;
+		size_t elen;
+
+		if (n >= 5 && memcmp(p, "-----", 5) == 0) {
+			if (banner(p, n, "END", &el, &elen) <= 0 || elen != blk->label_len ||
+			    memcmp(el, blk->label, elen) != 0)
+				return -1;
+			blk->body_len = (size_t)(p - blk->body);
+			*pos = (size_t)(next - text);
+			return 1;
+		}
+	}
+	return -1; /* no END line */
+}
+
+/* see pem.h */
+int pem_armour_decode(const pem_armour_t *blk, uint8_t *out, size_t cap, size_t *n)
+{
+	size_t off;
+
+	switch (b64_decode(blk->body, blk->body_len, out, cap, n, &off)) {
+	case B64_OK:
+		return 0;
+	case B64_ERR_NOSPACE:
+		return -2;
+	default:
+		return -1;
+	}
 }

@@ -111,4 +111,48 @@ pem_status_t pem_key_matches(const pem_key_t *key, const pem_chain_t *chain);
 
 const char *pem_strerror(pem_status_t st);
 
+/*
+ * PEM armour on its own (RFC 7468's strict form), for callers that only
+ * need the blocks' labels and bytes, fast: BearSSL's PEM decoder costs
+ * over a thousand instructions per character, this a few.
+ *
+ * A block is a BEGIN line "-----BEGIN <label>-----" at the start of a line
+ * (nothing but spaces, tabs or CR after it on the line), base64 lines, and
+ * an END line "-----END <label>-----" with the same label.  Text between
+ * blocks is skipped.  What this accepts, BearSSL's decoder decodes to the
+ * same labels and bytes (fuzz/pem_armour.c checks that on every input);
+ * it is stricter where the two could disagree: outside a block, a line
+ * that starts with "-----" but is not a well-formed BEGIN banner is an error,
+ * the END label must match, and the body holds only base64 and line
+ * breaks (no RFC 1421 headers such as Proc-Type).
+ */
+#define PEM_LABEL_MAX 64 /* the longest in use is 29 ("ENCRYPTED PRIVATE KEY"...) */
+typedef struct pem_armour {
+	const char *label;   /* inside the BEGIN line; not NUL-terminated */
+	size_t label_len;
+	const char *body;    /* from after the BEGIN line to the END line */
+	size_t body_len;
+	size_t line;         /* 1-based line of the BEGIN banner */
+} pem_armour_t;
+
+/*
+ * The next block at or after text[*pos].  Returns 1 with *blk filled and
+ * *pos moved past the END line; 0 when no block is left (*pos = len); -1
+ * for a malformed banner or a BEGIN without its END line (*blk->line and,
+ * when a BEGIN line was read, its label say where; *pos is unchanged).
+ */
+int pem_armour_next(const char *text, size_t len, size_t *pos,
+	pem_armour_t *blk);
+
+/*
+ * The bytes of a block's body into out[0..cap): base64 as proto/base64
+ * reads it (alphabet, padding only at the end, zero unused bits, line
+ * breaks only between 4-character groups: the 64-column lines tools write,
+ * as BearSSL's decoder also requires).
+ * Returns 0 with *n set, -1 for bad base64, -2 when cap is too small
+ * (body_len / 4 * 3 always suffices).
+ */
+int pem_armour_decode(const pem_armour_t *blk, uint8_t *out, size_t cap,
+	size_t *n);
+
 #endif

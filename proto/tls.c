@@ -2,6 +2,10 @@
 /* BearSSL's symbols are linked statically into this program: hidden
  * visibility lets position-independent code reach its tables directly,
  * without a GOT (which the purity check would flag) */
+/* the C library first, so its declarations keep default visibility */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #pragma GCC visibility push(hidden)
 #include "bearssl.h"
 #pragma GCC visibility pop

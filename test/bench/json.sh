@@ -26,7 +26,7 @@ CFLAGS="-std=c11 -O2 -march=native -Wall -Wextra -Werror -Wshadow -Wstrict-proto
 	-I. -isystem build/deps/bearssl-src/inc"
 # shellcheck disable=SC2086
 cc $CFLAGS -no-pie -o "$OUT/json_bench" test/bench/json_bench.c \
-	proto/json.c proto/utf8.c proto/base64.c src/config.c platform/file.c platform/log.c platform/clock.c platform/fmt.c \
+	proto/json.c proto/utf8.c proto/base64.c proto/pem.c src/config.c platform/file.c platform/log.c platform/clock.c platform/fmt.c \
 	"$BR" -lcjson || { echo "json.sh: build failed" >&2; exit 2; }
 
 "$OUT/json_bench" "$OUT/config-4k.json"

@@ -436,6 +436,23 @@ static void cfg_ca_errors(void)
 	CHECK_INT(diag.nwarnings, 1);
 	CHECK_MSG("mqtt_cloud_broker_ca_cert_b64", "PEM block 1 (X509 CRL) is not a certificate; ignored");
 	CHECK_INT(cfg.cloud_ca_ncerts, 1);
+	/* CRLF line ends (a CA file from Windows) */
+	{
+		char crlf[4096];
+		size_t o = 0;
+		for (const char *p = test_ca_pem; *p != '\0' && o + 2 < sizeof crlf; p++) {
+			if (*p == '\n')
+				crlf[o++] = '\r';
+			crlf[o++] = *p;
+		}
+		crlf[o] = '\0';
+		CHECK_ST(parse(doc("{\"mqtt_cloud_broker_ca_cert_b64\": \"%s\"}", b64(crlf))), CONFIG_OK);
+		CHECK_INT(cfg.cloud_ca_ncerts, 1);
+	}
+	/* a BEGIN line closed by another label's END */
+	CHECK_ST(parse(doc("{\"mqtt_cloud_broker_ca_cert_b64\": \"%s\"}",
+		b64("-----BEGIN CERTIFICATE-----\nMIIB\n-----END X509 CRL-----\n"))), CONFIG_ERR_INVALID);
+	CHECK_MSG("mqtt_cloud_broker_ca_cert_b64", "PEM block 1 (CERTIFICATE, line 1) has no END line with the same label");
 	/* only a CRL: no certificate at all */
 	CHECK_ST(parse(doc("{\"mqtt_cloud_broker_ca_cert_b64\": \"%s\"}",
 		b64("-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"))), CONFIG_ERR_INVALID);

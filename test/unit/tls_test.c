@@ -1119,12 +1119,75 @@ static void tls_bad_config(void)
 		"handshake failed: peer requires a client certificate");
 }
 
+/* the armour reader: blocks, labels, bytes, and what it refuses */
+static int armour_all(const char *t, size_t *nblocks, size_t *last_line)
+{
+	size_t pos = 0;
+	pem_armour_t a;
+	int r;
+
+	*nblocks = 0;
+	while ((r = pem_armour_next(t, strlen(t), &pos, &a)) == 1)
+		(*nblocks)++;
+	*last_line = a.line;
+	return r;
+}
+
+static void pem_armour_reads(void)
+{
+	char buf[4096];
+	uint8_t der[2048];
+	size_t pos = 0, n, nb, line;
+	pem_armour_t a;
+
+	/* two CAs with noise between, one with CRLF lines */
+	snprintf(buf, sizeof buf, "# bundle\n%s\nsome text\n%s", ca1_pem, ca2_pem);
+	CHECK_INT(pem_armour_next(buf, strlen(buf), &pos, &a), 1);
+	CHECK_MEM(a.label, a.label_len, "CERTIFICATE", 11);
+	CHECK_INT(a.line, 2);
+	CHECK_INT(pem_armour_decode(&a, der, sizeof der, &n), 0);
+	CHECK(n > 300 && der[0] == 0x30);
+	CHECK_INT(pem_armour_next(buf, strlen(buf), &pos, &a), 1);
+	CHECK_INT(pem_armour_decode(&a, der, 10, &n), -2);
+	CHECK_INT(pem_armour_next(buf, strlen(buf), &pos, &a), 0);
+	CHECK_INT(pos, strlen(buf));
+
+	CHECK_INT(armour_all("-----BEGIN CERTIFICATE-----\r\nQUJD\r\n-----END CERTIFICATE-----  \r\n",
+		&nb, &line), 0);
+	CHECK_INT(nb, 1);
+	CHECK_INT(armour_all("no blocks at all\n", &nb, &line), 0);
+	CHECK_INT(nb, 0);
+	/* refused: no END, another label's END, a mangled banner, dashes
+	 * outside a block, an END outside a block */
+	CHECK_INT(armour_all("-----BEGIN CERTIFICATE-----\nQUJD\n", &nb, &line), -1);
+	CHECK_INT(line, 1);
+	CHECK_INT(armour_all("x\n-----BEGIN CERTIFICATE-----\nQUJD\n-----END X509 CRL-----\n",
+		&nb, &line), -1);
+	CHECK_INT(line, 2);
+	CHECK_INT(armour_all("-----Begin CERTIFICATE-----\nQUJD\n", &nb, &line), -1);
+	CHECK_INT(armour_all("-----BEGIN CERTIFICATE----\nQUJD\n", &nb, &line), -1);
+	CHECK_INT(armour_all("-----BEGIN  CERTIFICATE-----\nQUJD\n", &nb, &line), -1);
+	CHECK_INT(armour_all("-----\n", &nb, &line), -1);
+	CHECK_INT(armour_all("-----END CERTIFICATE-----\n", &nb, &line), -1);
+	/* base64 inside: groups across lines, spaces, headers are refused */
+	pos = 0;
+	CHECK_INT(pem_armour_next("-----BEGIN A-----\nQU\nJD\n-----END A-----\n", strlen("-----BEGIN A-----\nQU\nJD\n-----END A-----\n"), &pos, &a), 1);
+	CHECK_INT(pem_armour_decode(&a, der, sizeof der, &n), -1);
+	pos = 0;
+	CHECK_INT(pem_armour_next("-----BEGIN A-----\nQU JD\n-----END A-----\n", strlen("-----BEGIN A-----\nQU JD\n-----END A-----\n"), &pos, &a), 1);
+	CHECK_INT(pem_armour_decode(&a, der, sizeof der, &n), -1);
+	pos = 0;
+	CHECK_INT(pem_armour_next("-----BEGIN A-----\nQUI=\n-----END A-----\n", strlen("-----BEGIN A-----\nQUI=\n-----END A-----\n"), &pos, &a), 1);
+	CHECK_INT(pem_armour_decode(&a, der, sizeof der, &n), 0);
+	CHECK_MEM(der, n, "AB", 2);
+}
+
 UNIT_SUITE(tls,
 	UNIT_CASE(pem_anchors_two_cas), UNIT_CASE(pem_anchors_odd_arena),
 	UNIT_CASE(pem_anchors_crlf_and_noise), UNIT_CASE(pem_anchors_no_cert),
 	UNIT_CASE(pem_anchors_truncated_cert), UNIT_CASE(pem_anchors_unterminated),
 	UNIT_CASE(pem_anchors_garbage_der), UNIT_CASE(pem_trailing_bytes),
-	UNIT_CASE(pem_chain_two),
+	UNIT_CASE(pem_chain_two), UNIT_CASE(pem_armour_reads),
 	UNIT_CASE(pem_keys), UNIT_CASE(pem_key_errors), UNIT_CASE(pem_key_match),
 	UNIT_CASE(tls_certinfo_reads), UNIT_CASE(tls_session_ec_whole),
 	UNIT_CASE(tls_session_ec_bytewise), UNIT_CASE(tls_session_ec_random),
