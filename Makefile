@@ -44,7 +44,7 @@ BEARSSL   := $(B)/bearssl/libbearssl.a
 FUZZ_DIR  ?= build/fuzz
 FUZZ_BIN  := $(patsubst fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRC))
 
-.PHONY: all bin cross unit unit-bin fuzz fuzz-bins fuzz-coverage check lint size bench demo soak clean deps
+.PHONY: all bin client cross unit unit-bin fuzz fuzz-bins fuzz-coverage check lint size bench demo soak clean deps
 .DEFAULT_GOAL := all
 
 all: bin
@@ -86,6 +86,20 @@ ifndef NOSTRIP
 	$(STRIP) --strip-all $@
 endif
 
+# dmqtt-client: pub, sub and tls only (DMQTT_CLIENT_ONLY in src/main.c),
+# from the same objects; the TLS stage's size budget is measured on it
+client: $(B)/dmqtt-client
+$(B)/obj/src/main-client.o: src/main.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $(TARGET) $< (client only)")
+	$(Q)$(CC) $(CFLAGS) -DDMQTT_CLIENT_ONLY -c -o $@ $<
+$(B)/dmqtt-client: $(B)/obj/src/main-client.o $(LIB_OBJ) $(BEARSSL)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+ifndef NOSTRIP
+	$(STRIP) --strip-all $@
+endif
+
 # ---- unit tests: one binary per target
 unit-bin: $(B)/unit
 $(B)/unit: $(call obj,$(UNIT_SRC)) $(LIB_OBJ) $(BEARSSL)
@@ -115,7 +129,7 @@ fuzz-coverage:
 	sh test/fuzz.sh coverage
 
 cross:
-	$(MAKE) TARGET=aarch64 bin
+	$(MAKE) TARGET=aarch64 bin client
 	$(MAKE) TARGET=armv7 bin
 
 check:
@@ -125,7 +139,7 @@ lint: $(DEPS)/.done
 	sh test/lint.sh
 
 size:
-	@$(MAKE) -s bin cross >/dev/null
+	@$(MAKE) -s bin client cross >/dev/null
 	@sh test/size.sh
 
 bench:

@@ -18,17 +18,28 @@ struct command {
 
 static int cmd_help(int argc, char **argv);
 
+/*
+ * DMQTT_CLIENT_ONLY builds dmqtt-client: the MQTT and TLS client commands
+ * alone (pub, sub, tls), the binary the TLS stage's 200 KiB budget is
+ * about; the linker drops every other role.
+ */
 static const struct command commands[] = {
+#ifndef DMQTT_CLIENT_ONLY
 	{ "broker", cmd_broker, "", "the MEN's bridged mosquitto: config, DNS records, supervision" },
 	{ "cloud", cmd_cloud, "SUBCOMMAND", "the cloud side: list, rcmd, stats, serve (web console); --help" },
 	{ "config", cmd_config, "check [FILE]", "validate user-config.json" },
 	{ "dbus", cmd_dbus, "call DEST PATH IFACE METHOD [SIG [ARGS]]", "call a D-Bus method, busctl-style output" },
+#endif
 	{ "help", cmd_help, "[COMMAND]", "show this list, or one command's usage" },
+#ifndef DMQTT_CLIENT_ONLY
 	{ "hub", cmd_hub, "info", "this hub's serial, node type, host name (VeeaHub D-Bus)" },
 	{ "node", cmd_node, "", "the hub agent: answers requests, publishes telemetry" },
+#endif
 	{ "pub", cmd_pub, "-t TOPIC -m MSG", "publish (mosquitto_pub's flags; --help)" },
+#ifndef DMQTT_CLIENT_ONLY
 	{ "secret", cmd_secret, "", "the mesh MQTT credentials derived from the mesh UUID" },
 	{ "srv", cmd_srv, "NAME", "look up SRV records with our resolver, in client order" },
+#endif
 	{ "sub", cmd_sub, "-t FILTER", "subscribe and print (mosquitto_sub's flags; --help)" },
 	{ "tls", cmd_tls, "check HOST[:PORT] --cafile F", "TLS handshake and certificate check (--help)" },
 	{ "version", cmd_version, "", "version, target triple, BearSSL version, build id" },

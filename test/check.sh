@@ -45,7 +45,7 @@ stage() {
 
 stage deps sh toolchain/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 stage build-x86_64 make -j"$JOBS" bin unit-bin
-stage build-aarch64 make -j"$JOBS" TARGET=aarch64 bin unit-bin
+stage build-aarch64 make -j"$JOBS" TARGET=aarch64 bin client unit-bin
 stage build-armv7 make -j"$JOBS" TARGET=armv7 bin unit-bin
 stage build-asan make -j"$JOBS" TARGET=asan bin unit-bin
 stage unit-asan build/asan/unit

@@ -254,6 +254,26 @@ expect_grep "armv7: ok line" "^ok: TLS1.2 TLS_ECDHE_RSA_" "$T_OUT"
 expect_rc "armv7 (qemu): mutual TLS with an EC client certificate" 0 qemu-arm-static "$A32" tls check \
 	"localhost:$PORT_reqcert" --cafile "$CA" --cert "$P/cliec.crt" --key "$P/cliec.key"
 
+# dmqtt-client (pub, sub and tls only; the TLS stage's size budget): a
+# message over TLS from its pub to its sub, aarch64 under qemu
+A64C=${DMQTT_AARCH64_CLIENT:-$ROOT/build/aarch64/dmqtt-client}
+if [ -x "$A64C" ]; then
+	qemu-aarch64-static "$A64C" sub -h localhost -p "$PORT_good" --cafile "$CA" -t client/x \
+		-C 1 -W 20 >"$T_TMP/client.out" 2>"$T_TMP/client.err" &
+	cpid=$!
+	i=0; while [ $i -lt 100 ] && ! grep -q . "$T_TMP/client.err" 2>/dev/null; do
+		qemu-aarch64-static "$A64C" pub -h localhost -p "$PORT_good" --cafile "$CA" -t client/x \
+			-m "over tls" -q 1 >/dev/null 2>&1
+		grep -q "over tls" "$T_TMP/client.out" && break
+		sleep 0.2; i=$((i + 1))
+	done
+	wait $cpid
+	if grep -qx "over tls" "$T_TMP/client.out"; then ok "aarch64 dmqtt-client: pub to sub over TLS"; else
+		fail "aarch64 dmqtt-client" "sub saw: $(cat "$T_TMP/client.out") $(tail -2 "$T_TMP/client.err")"; fi
+else
+	fail "aarch64 dmqtt-client" "$A64C missing (make TARGET=aarch64 client)"
+fi
+
 # ---- mutual TLS ------------------------------------------------------------
 expect_rc "mutual TLS with an RSA client certificate" 0 chk "localhost:$PORT_reqcert" \
 	--cafile "$CA" --cert "$P/clirsa.crt" --key "$P/clirsa.key"
