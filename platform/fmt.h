@@ -39,26 +39,6 @@
 #define FMT_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define FMT_PRINTF(f, a)
-/*
- * fprintf and printf: output through the stream's buffer (fwrite), so it
- * interleaves with fputs/fwrite on the same stream; the byte count, or -1
- * when the stream has an error.
- */
-int fmt_vfprintf(FILE *f, const char *fmt, va_list ap) FMT_PRINTF(2, 0);
-int fmt_fprintf(FILE *f, const char *fmt, ...) FMT_PRINTF(2, 3);
-int fmt_printf(const char *fmt, ...) FMT_PRINTF(1, 2);
-
-/*
- * The text form of an IPv4 (len 4) or IPv6 (len 16) address, as
- * inet_ntop writes it: dotted quad; for IPv6 lowercase hex groups without
- * leading zeros, the first longest run of two or more zero groups as "::"
- * (RFC 5952), and ::ffff:a.b.c.d for IPv4-mapped addresses.  cap of
- * FMT_INET_MAX always suffices.  Returns the length, or 0 (buf[0] = NUL
- * when cap > 0) for another len or a buffer too small.
- */
-#define FMT_INET_MAX 46
-size_t fmt_inet(const unsigned char *addr, size_t len, char *buf, size_t cap);
-
 #endif
 
 /* Receives the output in pieces, in order. */
