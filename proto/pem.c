@@ -590,7 +590,9 @@ static int banner(const char *p, size_t n, const char *kw, const char **label,
 		return -1;
 	for (i = 0; i < *label_len; i++) {
 		char c = (*label)[i];
-		if (c < 0x20 || c > 0x7e || (c == ' ' && (i == 0 || (*label)[i - 1] == ' ')))
+		/* no lower case: BearSSL's decoder upper-cases labels */
+		if (c < 0x20 || c > 0x7e || (c >= 'a' && c <= 'z') ||
+		    (c == ' ' && (i == 0 || (*label)[i - 1] == ' ')))
 			return -1;
 	}
 	if ((*label)[0] == '-' || (*label)[*label_len - 1] == '-' ||

@@ -123,7 +123,8 @@ const char *pem_strerror(pem_status_t st);
  * same labels and bytes (fuzz/pem_armour.c checks that on every input);
  * it is stricter where the two could disagree: outside a block, a line
  * that starts with "-----" but is not a well-formed BEGIN banner is an error,
- * the END label must match, and the body holds only base64 and line
+ * labels are upper case (BearSSL's decoder upper-cases them), the END
+ * label must match, and the body holds only base64 and line
  * breaks (no RFC 1421 headers such as Proc-Type).
  */
 #define PEM_LABEL_MAX 64 /* the longest in use is 29 ("ENCRYPTED PRIVATE KEY"...) */

@@ -1167,6 +1167,8 @@ static void pem_armour_reads(void)
 	CHECK_INT(armour_all("-----Begin CERTIFICATE-----\nQUJD\n", &nb, &line), -1);
 	CHECK_INT(armour_all("-----BEGIN CERTIFICATE----\nQUJD\n", &nb, &line), -1);
 	CHECK_INT(armour_all("-----BEGIN  CERTIFICATE-----\nQUJD\n", &nb, &line), -1);
+	CHECK_INT(armour_all("-----BEGIN Certificate-----\nQUJD\n-----END Certificate-----\n",
+		&nb, &line), -1);
 	CHECK_INT(armour_all("-----\n", &nb, &line), -1);
 	CHECK_INT(armour_all("-----END CERTIFICATE-----\n", &nb, &line), -1);
 	/* base64 inside: groups across lines, spaces, headers are refused */
