@@ -7,6 +7,11 @@
  * All alignment is relative to the message start (offset 0 of msg/buf).
  * A signature is checked (dbus_check_sig) before anything walks it, so the
  * walkers below may rely on balanced brackets and a terminating NUL.
+ *
+ * One walker, val(), goes over a value of any type: it validates a
+ * received message once (dbus_msg_parse), steps the iterator over values
+ * of a message known to be valid (bounds only), and prints a body in
+ * busctl's form (dbus_print_body).
  */
 #include "proto/dbus.h"
 #include "proto/utf8.h"
@@ -15,25 +20,36 @@
 
 /* ---- small helpers -------------------------------------------------- */
 
-static const char type_codes[] = "ybnqiuxtdsoghav({";
-static const uint8_t type_align[] = { 1, 4, 2, 2, 4, 4, 8, 8, 8, 4, 4, 1, 4, 4, 1, 8, 8 };
+/*
+ * Type codes: the letters a b d g h i n o q s t u v x y and the struct and
+ * dict entry brackets.  Per letter (bit c - 'a'): whether it is a type
+ * code, whether a basic one (all but a and v), and in 2 bits the log2 of
+ * its alignment.  A fixed value is as long as its alignment, and so is
+ * the length in front of a string, signature, variant or array ('g' and
+ * 'v': 1 byte, else 4).
+ */
+#define T_CODE  0x1bd61cbu       /* a b d g h i n o q s t u v x y */
+#define T_BASIC 0x19d61cau       /* the same without a and v */
+#define T_ALIGN 0xc2e1240280caull /* 2 bits per letter: log2(alignment) */
 
 /* alignment of a type code, 0 if it is not one that can start a type */
 static unsigned talign(char c)
 {
-	const char *p = c ? memchr(type_codes, c, sizeof type_codes - 1) : NULL;
-	return p ? type_align[p - type_codes] : 0;
+	unsigned k = (unsigned)(c - 'a');
+	if (c == '(' || c == '{')
+		return 8;
+	return k < 26 && (T_CODE >> k & 1) ? 1u << (T_ALIGN >> 2 * k & 3) : 0;
 }
 
 static int is_basic(char c)
 {
-	return c && memchr(type_codes, c, 13) != NULL;
+	unsigned k = (unsigned)(c - 'a');
+	return k < 26 && (T_BASIC >> k & 1);
 }
 
-/* x / 10 without a division (armv7 has no divide instruction) */
-static uint32_t div10(uint32_t x)
+static int is_signed(char c)
 {
-	return (uint32_t)(((uint64_t)x * 0xcccccccdu) >> 35);
+	return c == 'n' || c == 'i' || c == 'x';
 }
 
 static uint32_t align_up(uint32_t p, unsigned a)
@@ -41,17 +57,26 @@ static uint32_t align_up(uint32_t p, unsigned a)
 	return (p + a - 1) & ~(uint32_t)(a - 1);
 }
 
+/* n bytes at p, in either byte order */
 static uint64_t rd(const uint8_t *p, unsigned n, int be)
 {
 	uint64_t v = 0;
 	for (unsigned i = 0; i < n; i++)
-		v |= (uint64_t)p[be ? n - 1 - i : i] << (8 * i);
+		v = v << 8 | p[be ? i : n - 1 - i];
 	return v;
 }
 
-static void wr32(uint8_t *p, uint32_t v)
+/* a fixed value (or a length) of type c, a bytes, signed ones extended */
+static uint64_t fixed(const uint8_t *p, char c, unsigned a, int be)
 {
-	for (unsigned i = 0; i < 4; i++)
+	uint64_t v = rd(p, a, be), sb = (uint64_t)1 << (8 * a - 1);
+	return is_signed(c) ? (v ^ sb) - sb : v;
+}
+
+/* n bytes little endian */
+static void wr(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
@@ -82,41 +107,41 @@ static int is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-dbus_status_t dbus_check_path(const char *p, size_t n)
-{
-	/* "/" or "/elem(/elem)*", elem = [A-Za-z0-9_]+ */
-	if (n == 0 || p[0] != '/' || (n > 1 && p[n - 1] == '/'))
-		return DBUS_E_PATH;
-	for (size_t i = 1; i < n; i++)
-		if (p[i] == '/' ? p[i - 1] == '/' : !(is_alpha_(p[i]) || is_digit(p[i])))
-			return DBUS_E_PATH;
-	return DBUS_OK;
-}
-
-/* see dbus.h: kind 'b' bus name, 'i' interface or error name, 'm' member */
+/* see dbus.h: kind 'b' bus name, 'i' interface or error name, 'm' member,
+ * 'o' object path ("/" or "/elem(/elem)*", elem = [A-Za-z0-9_]+) */
 dbus_status_t dbus_check_name(char kind, const char *s, size_t n)
 {
-	int uniq = kind == 'b' && n > 0 && s[0] == ':';
+	int path = kind == 'o', uniq = kind == 'b' && n > 0 && s[0] == ':';
+	dbus_status_t bad = path ? DBUS_E_PATH : DBUS_E_NAME;
+	char sep = path ? '/' : kind == 'm' ? 0 : '.';
 	int start = 1;
-	unsigned elems = 1;
+	unsigned elems = 0;
 
-	if (n == 0 || n > DBUS_MAX_NAME)
-		return DBUS_E_NAME;
-	for (size_t i = (size_t)uniq; i < n; i++) {
+	if (n == 0 || (!path && n > DBUS_MAX_NAME) || (path && s[0] != '/'))
+		return bad;
+	if (path && n == 1)
+		return DBUS_OK;
+	for (size_t i = (size_t)(uniq | path); i < n; i++) {
 		char c = s[i];
-		if (c == '.' && kind != 'm') {
+		if (c == sep && c != 0) {
 			if (start)
-				return DBUS_E_NAME;
-			elems++;
+				return bad;
 			start = 1;
 			continue;
 		}
 		if (!(is_alpha_(c) || (kind == 'b' && c == '-') ||
-		    (is_digit(c) && (!start || uniq))))
-			return DBUS_E_NAME;
+		    (is_digit(c) && (!start || uniq || path))))
+			return bad;
+		elems += start;
 		start = 0;
 	}
-	return start || (kind != 'm' && elems < 2) ? DBUS_E_NAME : DBUS_OK;
+	return start || (sep == '.' && elems < 2) ? bad : DBUS_OK;
+}
+
+/* see dbus.h */
+dbus_status_t dbus_check_path(const char *p, size_t n)
+{
+	return dbus_check_name('o', p, n);
 }
 
 /*
@@ -203,12 +228,67 @@ static dbus_status_t check_str(char type, const uint8_t *s, size_t n)
 	return DBUS_OK;
 }
 
-/* ---- validating walk ------------------------------------------------- */
+/* ---- busctl's text form (output side) ------------------------------- */
+
+struct out {
+	char *p;
+	size_t cap, len;   /* p[len] is kept a NUL (no put when cap is 0) */
+	int full;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	size_t room = o->cap - 1 - o->len;
+	if (n > room) {
+		n = room;
+		o->full = 1;
+	}
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+	o->p[o->len] = 0;
+}
+
+static void put_u64(struct out *o, uint64_t v, int neg)
+{
+	char b[21], *e = b + sizeof b, *p = e;
+	if (neg)
+		v = 0 - v;
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	if (neg)
+		*--p = '-';
+	put(o, p, (size_t)(e - p));
+}
+
+/* a C-escaped, double-quoted string, as systemd's cescape() */
+static void put_quoted(struct out *o, const char *s, uint32_t n)
+{
+	/* the bytes with a letter escape, then those letters */
+	static const char esc[] = "\a\b\f\n\r\t\v\\\"'" "abfnrtv\\\"'";
+	put(o, "\"", 1);
+	for (uint32_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *e = c ? memchr(esc, c, 10) : NULL;
+		char b[4] = { '\\', e != NULL ? e[10] : (char)('0' + (c >> 6)),
+			(char)('0' + (c >> 3 & 7)), (char)('0' + (c & 7)) };
+		if (e == NULL && c >= 0x20 && c < 0x7f)
+			put(o, s + i, 1);
+		else
+			put(o, b, e != NULL ? 2 : 4);
+	}
+	put(o, "\"", 1);
+}
+
+/* ---- the walker ------------------------------------------------------ */
 
 struct rd {
 	const uint8_t *m;
 	uint8_t be;
+	uint8_t trust;     /* validated already: check bounds only */
 	uint32_t nfds;
+	dbus_iter_t *sub;  /* receives a container's contents, or NULL */
+	dbus_value_t *out; /* receives a basic value, or NULL */
 };
 
 /* skip zero padding up to alignment a, staying within end */
@@ -225,98 +305,133 @@ static dbus_status_t pad(const uint8_t *m, uint32_t *pos, uint32_t end, unsigned
 }
 
 /*
- * Validate the value of the complete type at *sigp, at *pos, within end;
- * advance both past it.  depth = containers around it (incl. variants).
+ * Walk the value of the complete type at *sigp, at *pos, within end:
+ * validate it (bounds only when r->trust), print it to o (unless NULL),
+ * and advance both past it.  depth = containers around it (incl.
+ * variants).  r->sub and r->out, when set, receive what the iterator
+ * needs (see below).
  */
 static dbus_status_t val(const struct rd *r, uint32_t end, uint32_t *pos,
-	const char **sigp, unsigned depth)
+	const char **sigp, unsigned depth, struct out *o)
 {
 	const uint8_t *m = r->m;
-	const char *sig = *sigp, *s;
+	const char *sig = *sigp, *s = sig + 1, *is = s, *ie;
 	char c = *sig;
 	unsigned a = talign(c);
-	uint32_t p = *pos, n, aend;
+	uint32_t p = *pos, n, in, iend = end;
 	uint64_t v;
 	dbus_status_t st;
 
+	if (a == 0)
+		return DBUS_E_SIG;
 	if ((st = pad(m, &p, end, a)) != DBUS_OK)
 		return st;
-	*sigp = sig + 1;
-	if (c == 'a' || c == '(' || c == '{' || c == 'v') {
-		if (depth + 1 > DBUS_MAX_DEPTH)
-			return DBUS_E_DEPTH;
+	if (!is_basic(c) && depth >= DBUS_MAX_DEPTH)
+		return DBUS_E_DEPTH;
+	if (c == '(' || c == '{') {
+		/* the fields, flattened */
+		for (in = p; *s != ')' && *s != '}';)
+			if ((st = val(r, end, &p, &s, depth + 1, o)) != DBUS_OK)
+				return st;
+		ie = s++;
+		goto contents;
 	}
-	/* fixed values and length prefixes take `a` bytes (1 for g and v) */
-	if (c != '(' && c != '{' && end - p < a)
+	/* a fixed value, or the length in front of s o g v a */
+	if (end - p < a)
 		return DBUS_E_BOUNDS;
-	switch (c) {
-	case 'y':
-		p += 1;
-		break;
-	case 'n': case 'q':
-		p += 2;
-		break;
-	case 'b': case 'h': case 'i': case 'u':
-		v = rd(m + p, 4, r->be);
-		if (c == 'b' && v > 1)
-			return DBUS_E_BOOL;
-		if (c == 'h' && v >= r->nfds)
-			return DBUS_E_FD;
-		p += 4;
-		break;
-	case 'x': case 't': case 'd':
-		p += 8;
-		break;
-	case 's': case 'o': case 'g': case 'v':
-		if (c == 's' || c == 'o') {
-			n = (uint32_t)rd(m + p, 4, r->be);
-			p += 4;
+	v = fixed(m + p, c, a, r->be);
+	p += a;
+	if (o != NULL)
+		put(o, " ", 1);
+	if (c == 'b' && v > 1)
+		return DBUS_E_BOOL;
+	if (c == 'h' && v >= r->nfds)
+		return DBUS_E_FD;
+	if (r->out != NULL) {
+		/* the last value walked that is not a struct: for dbus_iter_get,
+		 * a basic value; for the header fields, the one in a variant */
+		r->out->type = c;
+		if (c == 's' || c == 'o' || c == 'g') {
+			r->out->s = (const char *)m + p;
+			r->out->len = (uint32_t)v;
 		} else {
-			n = m[p++];
+			r->out->u = v;
 		}
-		if (n >= end - p)   /* needs n bytes and the NUL */
-			return DBUS_E_BOUNDS;
-		if ((st = check_str(c == 'v' ? 's' : c, m + p, n)) != DBUS_OK)
-			return st;
-		s = (const char *)m + p;
-		p += n + 1;
-		if (c == 'v') {
-			if ((st = check_single(s, n)) != DBUS_OK)
-				return st;
-			if ((st = val(r, end, &p, &s, depth + 1)) != DBUS_OK)
-				return st;
-		}
-		break;
-	case 'a':
-		n = (uint32_t)rd(m + p, 4, r->be);
-		p += 4;
-		if (n > DBUS_MAX_ARRAY)
+	}
+	if (c == 'a') {
+		uint32_t q, cnt;
+		if (v > DBUS_MAX_ARRAY)
 			return DBUS_E_ARRAY;
 		/* the padding before the first element exists even when empty */
-		if ((st = pad(m, &p, end, talign(sig[1]))) != DBUS_OK)
+		if ((st = pad(m, &p, end, talign(*s))) != DBUS_OK)
 			return st;
-		if (n > end - p)
+		if (v > end - p)
 			return DBUS_E_ARRAY;
-		aend = p + n;
-		s = sig_skip(sig + 1);
-		while (p < aend) {
-			/* each element uses >= 1 byte: the loop ends */
-			const char *es = sig + 1;
-			if ((st = val(r, aend, &p, &es, depth + 1)) != DBUS_OK)
-				return st;
+		in = p;
+		iend = p + (uint32_t)v;
+		/* busctl prints the count first: a quiet pass counts them */
+		for (int pass = o == NULL; pass < 2; pass++) {
+			for (q = p, cnt = 0; q < iend; cnt++) {
+				/* each element uses >= 1 byte: the loop ends */
+				const char *es = s;
+				if ((st = val(r, iend, &q, &es, depth + 1, pass ? o : NULL)) != DBUS_OK)
+					return st;
+			}
+			if (!pass)
+				put_u64(o, cnt, 0);
 		}
-		*sigp = s;
-		break;
-	case '(': case '{':
-		s = sig + 1;
-		while (*s != ')' && *s != '}')
-			if ((st = val(r, end, &p, &s, depth + 1)) != DBUS_OK)
-				return st;
-		*sigp = s + 1;
-		break;
-	default:
-		return DBUS_E_SIG;
+		p = iend;
+		s = ie = sig_skip(s);
+		goto contents;
 	}
+	if (c == 's' || c == 'o' || c == 'g' || c == 'v') {
+		/* v bytes and a NUL; a variant's value follows */
+		const char *t = (const char *)m + p;
+		if (v >= end - p)
+			return DBUS_E_BOUNDS;
+		n = (uint32_t)v;
+		if (!r->trust && (st = check_str(c == 'v' ? 's' : c, m + p, n)) != DBUS_OK)
+			return st;
+		p += n + 1;
+		if (c != 'v') {
+			if (o != NULL)
+				put_quoted(o, t, n);
+			goto done;
+		}
+		if (!r->trust && (st = check_single(t, n)) != DBUS_OK)
+			return st;
+		if (o != NULL)
+			put(o, t, n);
+		in = p;
+		is = t;
+		ie = t + n;
+		if ((st = val(r, end, &p, &t, depth + 1, o)) != DBUS_OK)
+			return st;
+		goto contents;
+	}
+	if (o != NULL) {
+		char b[16];
+		if (c == 'b')
+			put(o, v ? "true" : "false", 5 - v);
+		else if (c == 'd') {
+			n = (uint32_t)dbus_fmt_double(v, b);
+			put(o, b, n);
+		} else
+			put_u64(o, v, is_signed(c) && v >> 63);
+	}
+	goto done;
+contents:
+	/* a container: where its contents lie, for dbus_iter_enter (the
+	 * outermost call writes last) */
+	if (r->sub != NULL) {
+		r->sub->pos = in;
+		r->sub->end = iend;
+		r->sub->sig = is;
+		r->sub->sig_end = ie;
+		r->sub->array = c == 'a';
+	}
+done:
+	*sigp = s;
 	*pos = p;
 	return DBUS_OK;
 }
@@ -347,53 +462,34 @@ dbus_status_t dbus_frame(const uint8_t *buf, size_t have, size_t cap,
 	return have < total ? DBUS_NEED_MORE : DBUS_OK;
 }
 
-/* header field code -> type and where it lives in dbus_msg_t */
-static const struct field {
-	uint8_t code;
-	char type;
-	uint8_t off;
-} fields[] = {
-	{ 1, 'o', offsetof(dbus_msg_t, path) },
-	{ 2, 's', offsetof(dbus_msg_t, interface) },
-	{ 3, 's', offsetof(dbus_msg_t, member) },
-	{ 4, 's', offsetof(dbus_msg_t, error_name) },
-	{ 5, 'u', offsetof(dbus_msg_t, reply_serial) },
-	{ 6, 's', offsetof(dbus_msg_t, destination) },
-	{ 7, 's', offsetof(dbus_msg_t, sender) },
-	{ 8, 'g', offsetof(dbus_msg_t, signature) },
-	{ 9, 'u', offsetof(dbus_msg_t, unix_fds) },
+/* Header field codes 1..9: the variant's type, the name check ('b' bus,
+ * 'i' interface/error, 'm' member, '-' none) and where it lives in
+ * dbus_msg_t. */
+static const char field_type[] = "osssussgu", field_kind[] = "-imi-bb--";
+static const uint8_t field_off[] = {
+	offsetof(dbus_msg_t, path), offsetof(dbus_msg_t, interface),
+	offsetof(dbus_msg_t, member), offsetof(dbus_msg_t, error_name),
+	offsetof(dbus_msg_t, reply_serial), offsetof(dbus_msg_t, destination),
+	offsetof(dbus_msg_t, sender), offsetof(dbus_msg_t, signature),
+	offsetof(dbus_msg_t, unix_fds),
 };
-/* name checks per field code 1..9 ('-': none) */
-static const char field_kind[] = "-imi-bb--";
 
 /* bitmask of the fields a message type needs (bit = 1 << code) */
 static unsigned required(unsigned type)
 {
-	switch (type) {
-	case DBUS_METHOD_CALL: return 1u << 1 | 1u << 3;
-	case DBUS_METHOD_RETURN: return 1u << 5;
-	case DBUS_ERROR: return 1u << 4 | 1u << 5;
-	case DBUS_SIGNAL: return 1u << 1 | 1u << 2 | 1u << 3;
-	}
-	return 0;
-}
-
-static const char *field_str(const dbus_msg_t *m, const struct field *f)
-{
-	const char *s;
-	memcpy(&s, (const char *)m + f->off, sizeof s);
-	return s;
+	static const uint16_t req[] = { 0, 1u << 1 | 1u << 3, 1u << 5,
+		1u << 4 | 1u << 5, 1u << 1 | 1u << 2 | 1u << 3 };
+	return type <= DBUS_SIGNAL ? req[type] : 0;
 }
 
 /* see dbus.h */
 dbus_status_t dbus_msg_parse(dbus_msg_t *m, const uint8_t *buf, size_t len)
 {
-	struct rd r;
-	dbus_iter_t it, arr, fs, vs;
-	dbus_value_t code, v;
+	dbus_value_t fv;
+	struct rd r = { buf, 0, 0, 0, NULL, &fv };
 	dbus_status_t st;
-	unsigned seen = 0;
-	uint32_t p, fend;
+	unsigned seen = 0, code;
+	uint32_t p, q, fend;
 	const char *s;
 	size_t n;
 
@@ -401,9 +497,7 @@ dbus_status_t dbus_msg_parse(dbus_msg_t *m, const uint8_t *buf, size_t len)
 	st = dbus_frame(buf, len, DBUS_MAX_MSG, &n);
 	if (st != DBUS_OK)
 		return st == DBUS_NEED_MORE ? DBUS_E_BOUNDS : st;
-	r.m = buf;
 	r.be = buf[0] == 'B';
-	r.nfds = 0;
 	m->endian = (char)buf[0];
 	m->type = buf[1];
 	m->flags = buf[2];
@@ -415,41 +509,44 @@ dbus_status_t dbus_msg_parse(dbus_msg_t *m, const uint8_t *buf, size_t len)
 	if (m->serial == 0)
 		return DBUS_E_SERIAL;
 
-	/* the header fields are an a(yv) at offset 12: validate, then read */
+	/*
+	 * The header fields, an a(yv) at offset 12 (its data starts at 16,
+	 * already 8-aligned), in one pass: each struct is 8-aligned, a code
+	 * byte, then a variant validated like any value (at the depth it has
+	 * inside the array and struct); known fields are then read in place.
+	 */
 	fend = 16 + (uint32_t)rd(buf + 12, 4, r.be);
-	p = 12;
-	s = "a(yv)";
-	if ((st = val(&r, fend, &p, &s, 0)) != DBUS_OK)
-		return st;
-	memset(&it, 0, sizeof it);
-	it.msg = buf;
-	it.pos = 12;
-	it.end = fend;
-	it.sig = "a(yv)";
-	it.sig_end = it.sig + 5;
-	it.be = r.be;
-	dbus_iter_enter(&it, &arr);
-	while (dbus_iter_type(&arr)) {
-		if (dbus_iter_enter(&arr, &fs) != DBUS_OK || dbus_iter_get(&fs, &code) != DBUS_OK ||
-		    dbus_iter_enter(&fs, &vs) != DBUS_OK || code.u == 0)
+	for (p = 16; p < fend;) {
+		char t;
+		if ((st = pad(buf, &p, fend, 8)) != DBUS_OK)
+			return st;
+		if (p >= fend)
+			return DBUS_E_BOUNDS;
+		code = buf[p++];
+		q = p;          /* the variant: signature length, signature, NUL */
+		s = "v";
+		if ((st = val(&r, fend, &p, &s, 2, NULL)) != DBUS_OK)
+			return st;
+		if (code == 0)
 			return DBUS_E_FIELD;
-		if (code.u > 9)
-			continue;   /* unknown: validated above, ignored */
-		const struct field *f = &fields[code.u - 1];
-		if (seen & 1u << code.u || vs.sig_end - vs.sig != 1 || *vs.sig != f->type)
+		if (code > 9)
+			continue;   /* unknown: validated, ignored */
+		/* one type code, the field's own: fv holds the value */
+		t = field_type[code - 1];
+		if (seen & 1u << code || buf[q] != 1 || buf[q + 1] != (uint8_t)t)
 			return DBUS_E_FIELD;
-		seen |= 1u << code.u;
-		dbus_iter_get(&vs, &v);
-		if (f->type == 'u') {
-			uint32_t u = (uint32_t)v.u;
-			memcpy((char *)m + f->off, &u, sizeof u);
+		seen |= 1u << code;
+		if (t == 'u') {
+			uint32_t u = (uint32_t)fv.u;
+			memcpy((char *)m + field_off[code - 1], &u, sizeof u);
 		} else {
-			if (field_kind[code.u - 1] != '-' &&
-			    (st = dbus_check_name(field_kind[code.u - 1], v.s, v.len)) != DBUS_OK)
+			if (field_kind[code - 1] != '-' &&
+			    (st = dbus_check_name(field_kind[code - 1], fv.s, fv.len)) != DBUS_OK)
 				return st;
-			memcpy((char *)m + f->off, &v.s, sizeof v.s);
+			memcpy((char *)m + field_off[code - 1], &fv.s, sizeof fv.s);
 		}
 	}
+	r.out = NULL;
 	if ((seen & 1u << 5) && m->reply_serial == 0)
 		return DBUS_E_SERIAL;
 	if ((seen & required(m->type)) != required(m->type))
@@ -468,7 +565,7 @@ dbus_status_t dbus_msg_parse(dbus_msg_t *m, const uint8_t *buf, size_t len)
 		return DBUS_E_MISSING;
 	s = m->signature;
 	while (*s)
-		if ((st = val(&r, (uint32_t)n, &p, &s, 0)) != DBUS_OK)
+		if ((st = val(&r, (uint32_t)n, &p, &s, 0, NULL)) != DBUS_OK)
 			return st;
 	return p == n ? DBUS_OK : DBUS_E_BOUNDS;
 }
@@ -521,39 +618,23 @@ size_t dbus_iter_sig(const dbus_iter_t *it, const char **sig)
 	return (size_t)((it->array ? it->sig_end : sig_skip(it->sig)) - it->sig);
 }
 
-/* step past the next value (validating it again); fill sub if asked */
-static dbus_status_t step(dbus_iter_t *it, dbus_iter_t *sub)
+/* step past the next value (the message is valid: bounds only); a
+ * container's contents go to sub, a basic value to v */
+static dbus_status_t step(dbus_iter_t *it, dbus_iter_t *sub, dbus_value_t *v)
 {
-	struct rd r = { it->msg, it->be, it->nfds };
-	const uint8_t *m = it->msg;
+	dbus_iter_t in = *it;
+	struct rd r = { it->msg, it->be, 1, it->nfds, &in, v };
 	const char *s = it->sig;
-	char c = dbus_iter_type(it);
-	uint32_t p = it->pos, q;
+	uint32_t p = it->pos;
 	dbus_status_t st;
 
-	if (c == 0)
+	if (dbus_iter_type(it) == 0)
 		return DBUS_E_TYPE;
-	if ((st = val(&r, it->end, &p, &s, it->depth)) != DBUS_OK)
+	if ((st = val(&r, it->end, &p, &s, it->depth, NULL)) != DBUS_OK)
 		return st;
 	if (sub != NULL) {
-		*sub = *it;
-		sub->depth++;
-		sub->array = c == 'a';
-		sub->sig = it->sig + 1;
-		q = align_up(it->pos, talign(c));
-		if (c == 'a') {
-			uint32_t n = (uint32_t)rd(m + q, 4, it->be);
-			sub->pos = align_up(q + 4, talign(it->sig[1]));
-			sub->end = sub->pos + n;
-			sub->sig_end = s;
-		} else if (c == 'v') {
-			sub->sig = (const char *)m + q + 1;
-			sub->sig_end = sub->sig + m[q];
-			sub->pos = q + 2 + m[q];
-		} else {
-			sub->pos = q;
-			sub->sig_end = s - 1;
-		}
+		in.depth++;
+		*sub = in;
 	}
 	it->pos = p;
 	if (!it->array)
@@ -564,42 +645,26 @@ static dbus_status_t step(dbus_iter_t *it, dbus_iter_t *sub)
 /* see dbus.h */
 dbus_status_t dbus_iter_get(dbus_iter_t *it, dbus_value_t *v)
 {
-	char c = dbus_iter_type(it);
-	unsigned a = talign(c);
-	uint32_t q;
-	const uint8_t *m = it->msg;
-
-	if (!is_basic(c) || a == 0)
+	if (!is_basic(dbus_iter_type(it)))
 		return DBUS_E_TYPE;
-	q = align_up(it->pos, a);
 	memset(v, 0, sizeof *v);
-	v->type = c;
-	if (c == 's' || c == 'o' || c == 'g') {
-		v->len = c == 'g' ? m[q] : (uint32_t)rd(m + q, 4, it->be);
-		v->s = (const char *)m + q + (c == 'g' ? 1 : 4);
-	} else {
-		uint64_t sb = (uint64_t)1 << (8 * a - 1);
-		v->u = rd(m + q, a, it->be);
-		if (c == 'n' || c == 'i' || c == 'x')
-			v->u = (v->u ^ sb) - sb;   /* sign-extend */
-	}
-	return step(it, NULL);
+	return step(it, NULL, v);
 }
 
 /* see dbus.h */
 dbus_status_t dbus_iter_enter(dbus_iter_t *it, dbus_iter_t *sub)
 {
-	dbus_iter_t tmp;
 	char c = dbus_iter_type(it);
-	if (c != 'a' && c != '(' && c != '{' && c != 'v')
+	/* a valid type code that is not basic is a container */
+	if (c == 0 || is_basic(c))
 		return DBUS_E_TYPE;
-	return step(it, sub != NULL ? sub : &tmp);
+	return step(it, sub, NULL);
 }
 
 /* see dbus.h */
 dbus_status_t dbus_iter_skip(dbus_iter_t *it)
 {
-	return step(it, NULL);
+	return step(it, NULL, NULL);
 }
 
 /* see dbus.h */
@@ -616,6 +681,29 @@ uint64_t dbus_double_bits(double d)
 	uint64_t u;
 	memcpy(&u, &d, sizeof u);
 	return u;
+}
+
+/* ---- printing in busctl's form --------------------------------------- */
+
+/* see dbus.h */
+dbus_status_t dbus_print_body(const dbus_msg_t *m, char *out, size_t cap,
+	size_t *len)
+{
+	struct out o = { out, cap, 0, cap == 0 };
+	struct rd r = { m->msg, m->endian == 'B', 1, m->unix_fds, NULL, NULL };
+	const char *s = m->signature != NULL ? m->signature : "";
+	uint32_t p = m->body_off;
+	dbus_status_t st = DBUS_OK;
+
+	if (cap != 0) {
+		out[0] = 0;
+		put(&o, s, strlen(s));
+	}
+	while (*s && st == DBUS_OK && !o.full)
+		st = val(&r, m->len, &p, &s, 0, &o);
+	if (len != NULL)
+		*len = o.len;
+	return o.full ? DBUS_E_SPACE : st;
 }
 
 /* ---- writer ---------------------------------------------------------- */
@@ -636,8 +724,14 @@ dbus_status_t dbus_w_status(const dbus_writer_t *w)
 	return w->st;
 }
 
+static void fail(dbus_writer_t *w, dbus_status_t st)
+{
+	if (w->st == DBUS_OK)
+		w->st = st;
+}
+
 /* zero-pad to a, reserve n bytes; NULL (and sticky E_SPACE) if no room */
-static uint8_t *room(dbus_writer_t *w, unsigned a, uint32_t n)
+static uint8_t *room(dbus_writer_t *w, unsigned a, size_t n)
 {
 	uint32_t p;
 	if (w->st != DBUS_OK)
@@ -648,7 +742,7 @@ static uint8_t *room(dbus_writer_t *w, unsigned a, uint32_t n)
 		return NULL;
 	}
 	memset(w->buf + w->len, 0, p - w->len);
-	w->len = p + n;
+	w->len = p + (uint32_t)n;
 	return w->buf + p;
 }
 
@@ -656,8 +750,7 @@ static void put_le(dbus_writer_t *w, uint64_t v, unsigned n)
 {
 	uint8_t *p = room(w, n, n);
 	if (p != NULL)
-		for (unsigned i = 0; i < n; i++)
-			p[i] = (uint8_t)(v >> (8 * i));
+		wr(p, v, n);
 }
 
 /* see dbus.h */
@@ -666,34 +759,20 @@ void dbus_put_u16(dbus_writer_t *w, uint16_t v) { put_le(w, v, 2); }
 void dbus_put_u32(dbus_writer_t *w, uint32_t v) { put_le(w, v, 4); }
 void dbus_put_u64(dbus_writer_t *w, uint64_t v) { put_le(w, v, 8); }
 
-static void fail(dbus_writer_t *w, dbus_status_t st)
-{
-	if (w->st == DBUS_OK)
-		w->st = st;
-}
-
 /* see dbus.h */
 void dbus_put_string(dbus_writer_t *w, char type, const char *s)
 {
 	size_t n = strlen(s);
-	unsigned g = type == 'g';
-	dbus_status_t st = g && n > DBUS_MAX_SIG ? DBUS_E_SIG
-		: check_str(type, (const uint8_t *)s, n);
+	unsigned a = talign(type);   /* the length: 1 byte for 'g', else 4 */
+	dbus_status_t st = check_str(type, (const uint8_t *)s, n);
 	uint8_t *p;
 
-	if (n > DBUS_MAX_MSG)   /* keeps the uint32_t sizes below exact */
-		st = DBUS_E_SPACE;
-	if (st != DBUS_OK) {
+	if (st != DBUS_OK)
 		fail(w, st);
-		return;
+	else if ((p = room(w, a, n + a + 1)) != NULL) {
+		wr(p, n, a);
+		memcpy(p + a, s, n + 1);
 	}
-	if ((p = room(w, g ? 1 : 4, (uint32_t)n + (g ? 2 : 5))) == NULL)
-		return;
-	if (g)
-		p[0] = (uint8_t)n;
-	else
-		wr32(p, (uint32_t)n);
-	memcpy(p + (g ? 1 : 4), s, n + 1);
 }
 
 /* see dbus.h: the length placeholder holds the element alignment */
@@ -708,7 +787,7 @@ uint32_t dbus_open_array(dbus_writer_t *w, char elem)
 	}
 	if (p == NULL)
 		return 0;
-	wr32(p, a);
+	wr(p, a, 4);
 	room(w, a, 0);
 	return (uint32_t)(p - w->buf);
 }
@@ -728,7 +807,7 @@ void dbus_close_array(dbus_writer_t *w, uint32_t mark)
 	if (n > DBUS_MAX_ARRAY)
 		w->st = DBUS_E_ARRAY;
 	else
-		wr32(w->buf + mark, n);
+		wr(w->buf + mark, n, 4);
 }
 
 /* see dbus.h */
@@ -766,34 +845,30 @@ dbus_status_t dbus_w_begin(dbus_writer_t *w, const dbus_msg_t *h)
 	p[1] = h->type;
 	p[2] = h->flags;
 	p[3] = 1;
-	wr32(p + 4, 0);          /* body length, patched by dbus_w_end */
-	wr32(p + 8, h->serial);
+	wr(p + 4, (uint64_t)h->serial << 32, 8);   /* body length 0 until dbus_w_end */
 	mark = dbus_open_array(w, '(');
 	for (unsigned i = 0; i < 9; i++) {
-		const struct field *f = &fields[i];
+		char t = field_type[i];
 		const char *s = NULL;
 		uint32_t u = 0;
-		if (f->type == 'u')
-			memcpy(&u, (const char *)h + f->off, sizeof u);
+		if (t == 'u')
+			memcpy(&u, (const char *)h + field_off[i], sizeof u);
 		else
-			s = field_str(h, f);
-		if (f->type == 'u' ? u == 0 : s == NULL || (f->type == 'g' && *s == 0))
+			memcpy(&s, (const char *)h + field_off[i], sizeof s);
+		if (t == 'u' ? u == 0 : s == NULL || (t == 'g' && *s == 0))
 			continue;
 		/* put_string checks paths and signatures; names are checked here */
-		if (f->type == 's')
+		if (field_kind[i] != '-')
 			fail(w, dbus_check_name(field_kind[i], s, strlen(s)));
 		/* struct (yv): code, then the variant's signature (one type code) */
 		if ((p = room(w, 8, 4)) == NULL)
 			break;
-		p[0] = f->code;
-		p[1] = 1;
-		p[2] = (uint8_t)f->type;
-		p[3] = 0;
-		if (s == NULL)
+		wr(p, (uint32_t)t << 16 | 1u << 8 | (i + 1), 4);
+		if (t == 'u')
 			dbus_put_u32(w, u);
 		else
-			dbus_put_string(w, f->type, s);
-		have |= 1u << f->code;
+			dbus_put_string(w, t, s);
+		have |= 2u << i;
 	}
 	if ((have & need) != need)
 		fail(w, DBUS_E_MISSING);
@@ -810,7 +885,7 @@ dbus_status_t dbus_w_end(dbus_writer_t *w, size_t *len)
 		w->st = DBUS_E_STATE;
 	if (w->st != DBUS_OK)
 		return w->st;
-	wr32(w->buf + 4, w->len - w->body);
+	wr(w->buf + 4, w->len - w->body, 4);
 	*len = w->len;
 	return DBUS_OK;
 }
@@ -873,9 +948,7 @@ static unsigned bn_bits(const bn_t *a)
 {
 	for (unsigned i = BN_N; i-- > 0;)
 		if (a->w[i])
-			for (unsigned b = 32; b-- > 0;)
-				if (a->w[i] >> b & 1)
-					return i * 32 + b + 1;
+			return i * 32 + 32 - (unsigned)__builtin_clz(a->w[i]);
 	return 0;
 }
 
@@ -907,14 +980,37 @@ static uint64_t bn_div(bn_t n, const bn_t *d, unsigned bits, int *half)
 	return q;
 }
 
-/* q = n * 10^p10 * 2^p2 exactly, as bn_div (bits, *half) */
-static uint64_t bn_scale(bn_t n, int p10, int p2, unsigned bits, int *half)
+/*
+ * q = n * 10^p10 * 2^p2, rounded to nearest (ties to even), with
+ * p10 = c10 + s10 * e and p2 = c2 + s2 * e, where *e starts as an
+ * estimate and is stepped until lo <= q < lo * base (a larger *e must
+ * make q smaller); q == lo * base after rounding becomes lo, *e + 1.
+ */
+static uint64_t bn_norm(const bn_t *n, int *e, int c10, int s10, int c2,
+	int s2, uint64_t lo, unsigned base)
 {
-	bn_t d;
-	bn_set(&d, 1);
-	bn_pow10(p10 >= 0 ? &n : &d, (unsigned)(p10 >= 0 ? p10 : -p10));
-	bn_shl(p2 >= 0 ? &n : &d, (unsigned)(p2 >= 0 ? p2 : -p2));
-	return bn_div(n, &d, bits, half);
+	uint64_t q, hi = lo * base;
+	int half;
+	for (;;) {
+		bn_t t = *n, d;
+		int p10 = c10 + s10 * *e, p2 = c2 + s2 * *e;
+		bn_set(&d, 1);
+		bn_pow10(p10 >= 0 ? &t : &d, (unsigned)(p10 >= 0 ? p10 : -p10));
+		bn_shl(p2 >= 0 ? &t : &d, (unsigned)(p2 >= 0 ? p2 : -p2));
+		q = bn_div(t, &d, 64 - (unsigned)__builtin_clzll(hi), &half);
+		if (q >= hi)
+			++*e;
+		else if (q < lo)
+			--*e;
+		else
+			break;
+	}
+	q += half > 0 || (half == 0 && (q & 1));
+	if (q == hi) {
+		q = lo;
+		++*e;
+	}
+	return q;
 }
 
 /* floor(x * log_b(a)) for |x| < 2^16, given log_b(a) ~= f / 4096 */
@@ -924,18 +1020,13 @@ static int floor_mul(int x, unsigned f)
 		: -(int)(((unsigned)-x * f + 4095) >> 12);
 }
 
-static uint64_t round_half_even(uint64_t q, int half)
-{
-	return q + (half > 0 || (half == 0 && (q & 1)));
-}
-
 /* see dbus.h: like printf("%g"), i.e. 6 significant digits */
 size_t dbus_fmt_double(uint64_t bits, char out[16])
 {
 	unsigned be = (unsigned)(bits >> 52) & 0x7ff;
 	uint64_t m = bits & (((uint64_t)1 << 52) - 1), q;
 	char *o = out, dig[6];
-	int e2, k, x, half, nd, expo, point;
+	int e2, k, x, nd, expo, point;
 	bn_t n;
 
 	if (bits >> 63)
@@ -955,24 +1046,11 @@ size_t dbus_fmt_double(uint64_t bits, char out[16])
 	x = e2 + (int)bn_bits(&n) - 1;         /* floor(log2 v) */
 	/* floor(log10 v) is k or k + 1 (1233 / 4096 < log10 2) */
 	k = floor_mul(x, 1233);
-	for (;;) {
-		/* q = v / 10^(k-5), exactly */
-		q = bn_scale(n, 5 - k, e2, 24, &half);
-		if (q >= 1000000)
-			k++;
-		else if (q < 100000)
-			k--;
-		else
-			break;
-	}
-	q = round_half_even(q, half);
-	if (q == 1000000) {
-		q = 100000;
-		k++;
-	}
-	for (uint32_t i = 6, r = (uint32_t)q; i-- > 0; r = div10(r))
-		dig[i] = (char)('0' + r - 10 * div10(r));
-	for (nd = 6; nd > 1 && dig[nd - 1] == '0'; nd--)
+	/* q = v / 10^(k-5), 6 digits */
+	q = bn_norm(&n, &k, 5, -1, e2, 0, 100000, 10);
+	for (uint32_t i = 6, r = (uint32_t)q; i-- > 0; r /= 10)
+		dig[i] = (char)('0' + r % 10);
+	for (nd = 6; dig[nd - 1] == '0'; nd--)   /* dig[0] is not '0' */
 		;
 	/* %g: exponent form when k < -4 or k >= 6, else plain; point = how
 	 * many digits stand before the decimal point */
@@ -991,17 +1069,13 @@ size_t dbus_fmt_double(uint64_t bits, char out[16])
 		*o++ = dig[i];
 	}
 	if (expo) {
-		uint32_t t, h;
+		unsigned e = (unsigned)(k < 0 ? -k : k);   /* <= 324 */
 		*o++ = 'e';
 		*o++ = k < 0 ? '-' : '+';
-		if (k < 0)
-			k = -k;
-		t = div10((uint32_t)k);
-		h = div10(t);   /* k <= 324 */
-		if (h)
-			*o++ = (char)('0' + h);
-		*o++ = (char)('0' + t - 10 * h);
-		*o++ = (char)('0' + (uint32_t)k - 10 * t);
+		if (e >= 100)
+			*o++ = (char)('0' + e / 100);
+		*o++ = (char)('0' + e / 10 % 10);
+		*o++ = (char)('0' + e % 10);
 	}
 	return (size_t)(o - out);
 }
@@ -1011,15 +1085,16 @@ static int lower(char c)
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
 }
 
-/* s equals one of the NUL-separated words in list (ending with ""), any case */
+/* 1 + the index of s among the NUL-separated words in list (ending with
+ * ""), in any case; 0 when it is none of them */
 static int word_in(const char *s, const char *list)
 {
-	for (; *list; list += strlen(list) + 1) {
+	for (int k = 1; *list; list += strlen(list) + 1, k++) {
 		size_t i = 0;
 		while (list[i] && lower(s[i]) == list[i])
 			i++;
 		if (!list[i] && !s[i])
-			return 1;
+			return k;
 	}
 	return 0;
 }
@@ -1041,40 +1116,40 @@ static const char *skip_ws(const char *s)
  */
 static int parse_double(const char *s, uint64_t *out)
 {
-	uint64_t sign = 0, q = 0;
-	int x = 0, nd = 0, any = 0, pt = 0, e = 0, eneg = 0, sh, half = 0;
+	uint64_t sign = 0, q;
+	int x = 0, nd = 0, any = 0, pt = 0, e = 0, eneg = 0, sh;
 	int sticky = 0;
 	bn_t n;
 
 	s = skip_ws(s);
 	if (*s == '+' || *s == '-')
 		sign = (uint64_t)(*s++ == '-') << 63;
-	if (word_in(s, "inf\0infinity\0")) {
-		*out = sign | (uint64_t)0x7ff << 52;
-		return 0;
-	}
-	if (word_in(s, "nan\0")) {
-		*out = sign | (uint64_t)0xfff << 51;
+	if ((e = word_in(s, "inf\0infinity\0nan\0")) != 0) {
+		*out = sign | (e < 3 ? (uint64_t)0x7ff << 52 : (uint64_t)0xfff << 51);
 		return 0;
 	}
 	bn_set(&n, 0);
+	/* value = n * 10^x: a digit kept moves x down when after the point,
+	 * one dropped (past 40) up when before it; leading zeros are not
+	 * digits of n */
 	for (;; s++) {
-		if (is_digit(*s)) {
-			any = 1;
-			if (nd == 0 && *s == '0') {
-				x -= pt;
-			} else if (nd < 40) {
-				bn_muladd(&n, 10, (uint32_t)(*s - '0'));
-				nd++;
-				x -= pt;
-			} else {
-				x += !pt;
-				sticky |= *s != '0';
-			}
-		} else if (*s == '.' && !pt) {
+		unsigned d = (unsigned)(*s - '0');
+		if (*s == '.' && !pt) {
 			pt = 1;
-		} else {
+			continue;
+		}
+		if (d > 9)
 			break;
+		any = 1;
+		if (nd >= 40) {
+			x += !pt;
+			sticky |= d != 0;
+			continue;
+		}
+		x -= pt;
+		if (nd != 0 || d != 0) {
+			bn_muladd(&n, 10, d);
+			nd++;
 		}
 	}
 	if (!any)
@@ -1104,21 +1179,9 @@ static int parse_double(const char *s, uint64_t *out)
 		return -1;
 	/* find the shift sh with 2^52 <= n * 10^x * 2^sh < 2^53; the
 	 * estimate (log2 10 ~= 13607 / 4096) is off by a step or two */
-	sh = 53 - (int)bn_bits(&n) - floor_mul(x, 13607);
-	for (;;) {
-		q = bn_scale(n, x, sh, 56, &half);
-		if (q >= (uint64_t)1 << 53)
-			sh--;
-		else if (q < (uint64_t)1 << 52)
-			sh++;
-		else
-			break;
-	}
-	q = round_half_even(q, half);
-	if (q == (uint64_t)1 << 53) {
-		q >>= 1;
-		sh--;
-	}
+	sh = (int)bn_bits(&n) + floor_mul(x, 13607) - 53;   /* -shift */
+	q = bn_norm(&n, &sh, x, 0, 0, -1, (uint64_t)1 << 52, 2);
+	sh = -sh;
 	if (52 - sh > 1023 || 52 - sh < -1022)
 		return -1;
 	*out = sign | (uint64_t)(52 - sh + 1023) << 52 | (q & (((uint64_t)1 << 52) - 1));
@@ -1132,7 +1195,7 @@ static int parse_double(const char *s, uint64_t *out)
  * decimal; unsigned types accept "-0" only.  max is the largest positive
  * value; signed types also take -(max + 1).
  */
-static int parse_int(const char *s, int is_signed, uint64_t max, uint64_t *out)
+static int parse_int(const char *s, int sgn, uint64_t max, uint64_t *out)
 {
 	unsigned base = 10;
 	uint64_t v = 0;
@@ -1157,7 +1220,7 @@ static int parse_int(const char *s, int is_signed, uint64_t max, uint64_t *out)
 			return -1;
 	}
 	if (neg) {
-		if (v > (is_signed ? max + 1 : 0))
+		if (v > (sgn ? max + 1 : 0))
 			return -1;
 		v = 0 - v;
 	} else if (v > max) {
@@ -1176,12 +1239,11 @@ struct targs {
 static void targ(dbus_writer_t *w, const char **sigp, struct targs *a,
 	unsigned depth)
 {
-	/* type code -> (bits, signed) for the integer types */
-	static const char ints[] = "ynqiuxt";
-	static const uint8_t ibits[] = { 8, 16, 16, 32, 32, 64, 64 };
-	const char *sig = *sigp, *v, *ip;
+	const char *sig = *sigp, *v;
 	char c = *sig;
+	unsigned sz = talign(c);
 	uint64_t u;
+	int k;
 
 	if (w->st != DBUS_OK)
 		return;
@@ -1201,84 +1263,49 @@ static void targ(dbus_writer_t *w, const char **sigp, struct targs *a,
 		return;
 	}
 	v = a->argv[a->i];
-	ip = memchr(ints, c, sizeof ints - 1);
-	if (ip != NULL) {
-		unsigned b = ibits[ip - ints];
-		int sgn = c == 'n' || c == 'i' || c == 'x';
-		uint64_t max = (b == 64 ? UINT64_MAX : ((uint64_t)1 << b) - 1) >> sgn;
-		if (parse_int(v, sgn, max, &u) != 0)
-			goto bad;
-		a->i++;
-		put_le(w, u, b / 8);
+	if (c == 's' || c == 'o' || c == 'g') {
+		dbus_put_string(w, c, v);
+		a->i += w->st == DBUS_OK;
 		return;
 	}
-	switch (c) {
-	case 'b':
-		if (word_in(v, "1\0yes\0y\0true\0t\0on\0"))
-			u = 1;
-		else if (word_in(v, "0\0no\0n\0false\0f\0off\0"))
-			u = 0;
-		else
-			goto bad;
-		a->i++;
-		dbus_put_u32(w, (uint32_t)u);
-		return;
-	case 'd':
-		if (parse_double(v, &u) != 0)
-			goto bad;
-		a->i++;
-		dbus_put_u64(w, u);
-		return;
-	case 's': case 'o': case 'g':
-		dbus_put_string(w, c, v);
-		break;
-	case 'v':
+	if (c == 'v') {
 		dbus_open_variant(w, v);
 		if (w->st == DBUS_OK) {
 			a->i++;
 			targ(w, &v, a, depth + 1);
 		}
 		return;
-	case 'a': {
-		uint32_t mark, k;
+	}
+	if (c == 'a') {
+		uint32_t mark;
 		if (parse_int(v, 0, UINT32_MAX, &u) != 0)
 			goto bad;
 		a->i++;
 		mark = dbus_open_array(w, sig[1]);
 		/* every element takes >= 1 argument: a huge count runs out */
-		for (k = 0; k < u && w->st == DBUS_OK; k++) {
+		for (; u > 0 && w->st == DBUS_OK; u--) {
 			const char *es = sig + 1;
 			targ(w, &es, a, depth + 1);
 		}
 		dbus_close_array(w, mark);
 		return;
 	}
-	default:   /* 'h': busctl passes a file; we cannot */
+	/* fixed size (sz bytes): y n q i u x t, b, d; not h (busctl opens a
+	 * file for it, we pass no descriptors) */
+	if (c == 'b') {
+		k = word_in(v, "0\0no\0n\0false\0f\0off\0" "1\0yes\0y\0true\0t\0on\0");
+		u = k > 6;
+		if (k == 0)
+			goto bad;
+	} else if (c == 'd' ? parse_double(v, &u) != 0 : c == 'h' ||
+	    parse_int(v, is_signed(c), (sz == 8 ? UINT64_MAX : ((uint64_t)1 << 8 * sz) - 1) >> is_signed(c), &u) != 0) {
 		goto bad;
 	}
-	if (w->st == DBUS_OK)
-		a->i++;
+	a->i++;
+	put_le(w, u, sz);
 	return;
 bad:
 	w->st = DBUS_E_ARG;
-}
-
-/* see dbus.h */
-dbus_status_t dbus_put_args(dbus_writer_t *w, const char *sig, int argc,
-	char *const argv[], int *argi)
-{
-	struct targs a = { argv, argc, 0 };
-	dbus_status_t st = dbus_check_sig(sig, strlen(sig));
-
-	if (st != DBUS_OK)
-		fail(w, st);
-	while (*sig && w->st == DBUS_OK)
-		targ(w, &sig, &a, 0);
-	if (w->st == DBUS_OK && a.i < argc)
-		w->st = DBUS_E_ARGC;
-	if (argi != NULL)
-		*argi = a.i;
-	return w->st;
 }
 
 /* see dbus.h */
@@ -1286,177 +1313,20 @@ dbus_status_t dbus_msg_call_text(uint8_t *buf, size_t cap,
 	const dbus_msg_t *h, int argc, char *const argv[], size_t *len,
 	int *argi)
 {
+	struct targs a = { argv, argc, 0 };
+	const char *sig = h->signature != NULL ? h->signature : "";
 	dbus_writer_t w;
+
+	/* dbus_w_begin checks the signature (the SIGNATURE field) */
 	dbus_w_init(&w, buf, cap);
+	dbus_w_begin(&w, h);
+	while (*sig && w.st == DBUS_OK)
+		targ(&w, &sig, &a, 0);
+	if (w.st == DBUS_OK && a.i < argc)
+		w.st = DBUS_E_ARGC;
 	if (argi != NULL)
-		*argi = 0;
-	if (dbus_w_begin(&w, h) == DBUS_OK)
-		dbus_put_args(&w, h->signature ? h->signature : "", argc, argv, argi);
+		*argi = a.i;
 	return dbus_w_end(&w, len);
-}
-
-static dbus_status_t bus_call(uint8_t *buf, size_t cap, uint32_t serial,
-	const char *member, const char *arg, size_t *len)
-{
-	dbus_msg_t h;
-	dbus_writer_t w;
-
-	memset(&h, 0, sizeof h);
-	h.type = DBUS_METHOD_CALL;
-	h.serial = serial;
-	h.path = "/org/freedesktop/DBus";
-	h.interface = h.destination = "org.freedesktop.DBus";
-	h.member = member;
-	h.signature = arg != NULL ? "s" : NULL;
-	dbus_w_init(&w, buf, cap);
-	dbus_w_begin(&w, &h);
-	if (arg != NULL)
-		dbus_put_string(&w, 's', arg);
-	return dbus_w_end(&w, len);
-}
-
-/* see dbus.h */
-dbus_status_t dbus_msg_hello(uint8_t *buf, size_t cap, uint32_t serial,
-	size_t *len)
-{
-	return bus_call(buf, cap, serial, "Hello", NULL, len);
-}
-
-/* see dbus.h */
-dbus_status_t dbus_msg_add_match(uint8_t *buf, size_t cap, uint32_t serial,
-	const char *rule, size_t *len)
-{
-	return bus_call(buf, cap, serial, "AddMatch", rule, len);
-}
-
-/* ---- printing in busctl's form --------------------------------------- */
-
-struct out {
-	char *p;
-	size_t cap, len;   /* cap > 0; p[len] is kept a NUL */
-	int full;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-	size_t room = o->cap - 1 - o->len;
-	if (n > room) {
-		n = room;
-		o->full = 1;
-	}
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-	o->p[o->len] = 0;
-}
-
-static void put_u64(struct out *o, uint64_t v, int neg)
-{
-	char b[21], *e = b + sizeof b, *p = e;
-	if (neg)
-		v = 0 - v;
-	do {
-		/* v / 10 in 16-bit steps: no 64-bit division helper needed */
-		uint32_t r = 0;
-		uint64_t qv = 0;
-		for (int s = 48; s >= 0; s -= 16) {
-			uint32_t cur = r << 16 | (uint32_t)(v >> s & 0xffff);
-			qv |= (uint64_t)div10(cur) << s;
-			r = cur - 10 * div10(cur);
-		}
-		*--p = (char)('0' + r);
-		v = qv;
-	} while (v);
-	if (neg)
-		*--p = '-';
-	put(o, p, (size_t)(e - p));
-}
-
-/* a C-escaped, double-quoted string, as systemd's cescape() */
-static void put_quoted(struct out *o, const char *s, uint32_t n)
-{
-	static const char from[] = "\a\b\f\n\r\t\v\\\"'", to[] = "abfnrtv\\\"'";
-	put(o, "\"", 1);
-	for (uint32_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *e = c ? memchr(from, c, sizeof from - 1) : NULL;
-		char b[4] = { '\\', 0, 0, 0 };
-		if (e != NULL) {
-			b[1] = to[e - from];
-			put(o, b, 2);
-		} else if (c < 0x20 || c >= 0x7f) {
-			b[1] = (char)('0' + (c >> 6));
-			b[2] = (char)('0' + (c >> 3 & 7));
-			b[3] = (char)('0' + (c & 7));
-			put(o, b, 4);
-		} else {
-			put(o, (const char *)&c, 1);
-		}
-	}
-	put(o, "\"", 1);
-}
-
-static dbus_status_t print_level(struct out *o, dbus_iter_t *it)
-{
-	dbus_status_t st = DBUS_OK;
-	char c;
-
-	while (st == DBUS_OK && (c = dbus_iter_type(it)) != 0 && !o->full) {
-		dbus_value_t v;
-		dbus_iter_t sub;
-		if (c != '(' && c != '{')
-			put(o, " ", 1);
-		if (!is_basic(c)) {
-			if ((st = dbus_iter_enter(it, &sub)) != DBUS_OK)
-				break;
-			if (c == 'a') {
-				dbus_iter_t t = sub;
-				uint64_t cnt = 0;
-				while (dbus_iter_type(&t) && dbus_iter_skip(&t) == DBUS_OK)
-					cnt++;
-				put_u64(o, cnt, 0);
-			} else if (c == 'v') {
-				put(o, sub.sig, (size_t)(sub.sig_end - sub.sig));
-			}
-			st = print_level(o, &sub);
-			continue;
-		}
-		if ((st = dbus_iter_get(it, &v)) != DBUS_OK)
-			break;
-		if (c == 's' || c == 'o' || c == 'g') {
-			put_quoted(o, v.s, v.len);
-		} else if (c == 'b') {
-			put(o, v.u ? "true" : "false", v.u ? 4 : 5);
-		} else if (c == 'd') {
-			char b[16];
-			size_t k = dbus_fmt_double(v.u, b);
-			put(o, b, k);
-		} else {
-			put_u64(o, v.u, (c == 'n' || c == 'i' || c == 'x') && v.u >> 63);
-		}
-	}
-	return st;
-}
-
-/* see dbus.h */
-dbus_status_t dbus_print_body(const dbus_msg_t *m, char *out, size_t cap,
-	size_t *len)
-{
-	struct out o = { out, cap, 0, 0 };
-	dbus_status_t st = DBUS_E_SPACE;
-	dbus_iter_t it;
-
-	if (len != NULL)
-		*len = 0;
-	if (cap == 0)
-		return st;
-	out[0] = 0;
-	dbus_iter_init(&it, m);
-	put(&o, it.sig, (size_t)(it.sig_end - it.sig));
-	if (!o.full)
-		st = print_level(&o, &it);
-	if (len != NULL)
-		*len = o.len;
-	return o.full ? DBUS_E_SPACE : st;
 }
 
 /* see dbus.h */

@@ -13,7 +13,8 @@
  *
  * Typical client sequence (the driver in src/ does the I/O):
  *   dbus_sasl_start -> send; recv -> dbus_sasl_input until DBUS_OK -> send
- *   its output ("BEGIN\r\n") plus dbus_msg_hello; then for each received
+ *   its output ("BEGIN\r\n") plus a Hello call (dbus_msg_call_text to
+ *   org.freedesktop.DBus); then for each received
  *   chunk: dbus_frame until DBUS_OK, dbus_msg_parse, match reply_serial,
  *   dbus_print_body or walk the body with dbus_iter_*.
  */
@@ -196,7 +197,8 @@ typedef struct dbus_iter {
 	uint32_t nfds;
 } dbus_iter_t;
 
-/* Start at the body's first value.  m must have parsed OK. */
+/* Start at the body's first value.  m must have parsed OK: the iterator
+ * relies on that (it checks bounds, not the contents, again). */
 void dbus_iter_init(dbus_iter_t *it, const dbus_msg_t *m);
 
 /* Type code of the next value ('y' ... 'h', 'a', '(', '{', 'v'), 0 at end. */
@@ -226,8 +228,9 @@ dbus_status_t dbus_iter_skip(dbus_iter_t *it);
  * quotes with C escapes (octal for other bytes < 0x20 or >= 0x7f), arrays
  * as their element count then the elements, variants as their signature
  * then the value, structs and dict entries flattened.  An empty body
- * prints "".  out is NUL-terminated; DBUS_E_SPACE when cap was too small
- * (out then holds a truncated prefix).  *len (may be NULL) = strlen(out).
+ * prints "".  m must have parsed OK.  out is NUL-terminated (unless cap is
+ * 0); DBUS_E_SPACE when cap was too small (out then holds a truncated
+ * prefix).  *len (may be NULL) = strlen(out).
  */
 dbus_status_t dbus_print_body(const dbus_msg_t *m, char *out, size_t cap,
 	size_t *len);
@@ -290,34 +293,27 @@ void dbus_open_struct(dbus_writer_t *w);
 void dbus_open_variant(dbus_writer_t *w, const char *sig);
 
 /*
- * Marshal busctl-style text arguments for signature sig (one argv entry per
- * basic value; an array takes its element count then the elements; a
- * variant takes its signature then the value; structs and dict entries are
- * flattened): `ssissss a b 1 c d e f`, `as 2 x y`, `a{sv} 1 key s val`.
- * Numbers as busctl parses them (decimal, 0x/0o/0b or leading-0 octal,
- * optional sign), booleans 1/yes/y/true/t/on and 0/no/n/false/f/off (any
- * case), doubles in decimal or inf/nan.  All of argv must be used.  On
+ * One call message: h's header (h->signature, NULL or "" for none, is also
+ * the signature of the arguments), then argv[0..argc) as busctl-style text
+ * arguments: one argv entry per basic value; an array takes its element
+ * count then the elements; a variant takes its signature then the value;
+ * structs and dict entries are flattened: `ssissss a b 1 c d e f`,
+ * `as 2 x y`, `a{sv} 1 key s val`.  Numbers as busctl parses them
+ * (decimal, 0x/0o/0b or leading-0 octal, optional sign), booleans
+ * 1/yes/y/true/t/on and 0/no/n/false/f/off (any case), doubles in decimal
+ * or inf/nan.  All of argv must be used.  *len = the message length.  On
  * failure *argi (may be NULL) is the index of the offending argument (argc
- * when arguments ran out).
+ * when arguments ran out; 0 when the header was at fault).
  */
-dbus_status_t dbus_put_args(dbus_writer_t *w, const char *sig, int argc,
-	char *const argv[], int *argi);
-
-/* One-shot: h's header (h->signature is also the text signature) with the
- * text arguments as body.  *len = message length. */
 dbus_status_t dbus_msg_call_text(uint8_t *buf, size_t cap,
 	const dbus_msg_t *h, int argc, char *const argv[], size_t *len,
 	int *argi);
 
-/* org.freedesktop.DBus.Hello and AddMatch(rule) to the bus daemon. */
-dbus_status_t dbus_msg_hello(uint8_t *buf, size_t cap, uint32_t serial,
-	size_t *len);
-dbus_status_t dbus_msg_add_match(uint8_t *buf, size_t cap, uint32_t serial,
-	const char *rule, size_t *len);
-
 /* Validity checks used above, for callers that want them early. */
 dbus_status_t dbus_check_sig(const char *sig, size_t len);   /* any number of complete types */
 dbus_status_t dbus_check_path(const char *p, size_t len);
-dbus_status_t dbus_check_name(char kind, const char *s, size_t len); /* 'b' bus, 'i' interface/error, 'm' member */
+/* kind 'b' bus name, 'i' interface or error name, 'm' member; 'o' object
+ * path, as dbus_check_path (DBUS_E_PATH rather than DBUS_E_NAME) */
+dbus_status_t dbus_check_name(char kind, const char *s, size_t len);
 
 #endif

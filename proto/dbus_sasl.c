@@ -16,43 +16,22 @@ enum { S_IDLE, S_WAIT_OK, S_DONE, S_FAILED };
 /* see dbus.h */
 size_t dbus_sasl_start(dbus_sasl_t *s, uint32_t uid, uint8_t *out, size_t cap)
 {
-	static const char auth[] = "AUTH EXTERNAL ";
-	char dec[10];
-	size_t n = 0, i = sizeof dec;
+	size_t n = 15 + 2;   /* the fixed text, and the uid's first digit */
 
 	memset(s, 0, sizeof *s);
 	if (cap < DBUS_SASL_START_MAX)
 		return 0;
-	do {
-		/* uid / 10 without a division (armv7 has no divide instruction) */
-		uint32_t q = (uint32_t)(((uint64_t)uid * 0xcccccccdu) >> 35);
-		dec[--i] = (char)('0' + uid - 10 * q);
-		uid = q;
-	} while (uid != 0);
-	out[n++] = 0;
-	memcpy(out + n, auth, sizeof auth - 1);
-	n += sizeof auth - 1;
+	for (uint32_t t = uid; t >= 10; t /= 10)
+		n += 2;
+	memcpy(out, "\0AUTH EXTERNAL ", 15);
+	memcpy(out + n, "\r\n", 2);
 	/* a decimal digit d is the byte 0x3d: its hex is "3" then d */
-	for (; i < sizeof dec; i++) {
-		out[n++] = '3';
-		out[n++] = (uint8_t)dec[i];
+	for (size_t i = n; i > 15; uid /= 10) {
+		out[--i] = (uint8_t)('0' + uid % 10);
+		out[--i] = '3';
 	}
-	out[n++] = '\r';
-	out[n++] = '\n';
 	s->state = S_WAIT_OK;
-	return n;
-}
-
-static int is_hex(uint8_t c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* line starts with the command word w (followed by a space or its end) */
-static int is_cmd(const uint8_t *line, size_t n, const char *w)
-{
-	size_t k = strlen(w);
-	return n >= k && strncmp((const char *)line, w, k) == 0 && (n == k || line[k] == ' ');
+	return n + 2;
 }
 
 /* see dbus.h */
@@ -60,7 +39,7 @@ dbus_status_t dbus_sasl_input(dbus_sasl_t *s, const uint8_t *in, size_t n,
 	size_t *used, uint8_t *out, size_t cap, size_t *outlen)
 {
 	const uint8_t *nl;
-	size_t len, i;
+	size_t len, i, w;
 
 	*used = 0;
 	*outlen = 0;
@@ -75,30 +54,31 @@ dbus_status_t dbus_sasl_input(dbus_sasl_t *s, const uint8_t *in, size_t n,
 	}
 	len = (size_t)(nl - in);     /* the line without its "\n" */
 	s->state = S_FAILED;
-	if (len == 0 || in[len - 1] != '\r')
+	if (len == 0 || in[--len] != '\r')
 		return DBUS_E_SASL_PROTO;
-	len--;
-	if (is_cmd(in, len, "OK")) {
-		if (len != 3 + 32)
-			return DBUS_E_SASL_PROTO;
-		for (i = 0; i < 32; i++)
-			if (!is_hex(in[3 + i]))
-				return DBUS_E_SASL_PROTO;
-		if (cap < DBUS_SASL_BEGIN_MAX) {
-			s->state = S_WAIT_OK;   /* retry with room */
-			return DBUS_E_SPACE;
-		}
-		memcpy(s->guid, in + 3, 32);
-		s->guid[32] = 0;
-		memcpy(out, "BEGIN\r\n", 7);
-		*outlen = 7;
-		*used = len + 2;
-		s->state = S_DONE;
-		return DBUS_OK;
-	}
-	if (is_cmd(in, len, "REJECTED"))
+	/* the command: the first word */
+	for (w = 0; w < len && in[w] != ' '; w++)
+		;
+	if (w == 8 && memcmp(in, "REJECTED", 8) == 0)
 		return DBUS_E_SASL_REJECTED;
-	if (is_cmd(in, len, "ERROR"))
+	if (w == 5 && memcmp(in, "ERROR", 5) == 0)
 		return DBUS_E_SASL_ERROR;
-	return DBUS_E_SASL_PROTO;
+	/* "OK " and a GUID of 32 hex digits */
+	if (w != 2 || len != 3 + 32 || memcmp(in, "OK", 2) != 0)
+		return DBUS_E_SASL_PROTO;
+	for (i = 3; i < len; i++) {
+		uint8_t c = in[i], l = c | 0x20;
+		if (!((c >= '0' && c <= '9') || (l >= 'a' && l <= 'f')))
+			return DBUS_E_SASL_PROTO;
+	}
+	if (cap < DBUS_SASL_BEGIN_MAX) {
+		s->state = S_WAIT_OK;   /* retry with room */
+		return DBUS_E_SPACE;
+	}
+	memcpy(s->guid, in + 3, 32);
+	memcpy(out, "BEGIN\r\n", 7);
+	*outlen = 7;
+	*used = len + 2;
+	s->state = S_DONE;
+	return DBUS_OK;
 }

@@ -6,7 +6,8 @@
  * bus_process), so the broker and node roles call D-Bus without stalling
  * their MQTT sessions.  bus_call_wait() drives one call alone for the
  * command-line tools.  Calls made before the connection is ready are queued
- * and sent after Hello.
+ * behind Hello and sent with it once SASL is done.  A call is written with
+ * one send, and its reply read with one poll and one receive.
  */
 #ifndef DMQTT_BUS_H
 #define DMQTT_BUS_H
@@ -45,7 +46,6 @@ void bus_close(bus_t *b);
 
 bus_state_t bus_state(const bus_t *b);
 const char *bus_error(const bus_t *b);
-const char *bus_unique_name(const bus_t *b);
 
 /*
  * Call a method; the body is built from busctl-style text arguments

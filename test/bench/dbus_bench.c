@@ -5,19 +5,28 @@
  *
  *   dbus_bench ADDRESS N ROUNDS DEST PATH IFACE MEMBER
  *
- * Each client opens one connection (outside the timing), makes one warm-up
- * call, then N calls back to back, each waiting for its reply and reading
- * the reply's first string argument when there is one.  ROUNDS rounds,
- * alternating ours / sd-bus; the best round of each counts (the other
- * processes on the bus -- python-dbusmock, dbus-daemon -- are shared, so
- * the best round is the least disturbed one).  Prints "key value" lines:
- * ours_calls_s, sdbus_calls_s, the per-call microseconds, and the client's
- * own CPU time (user+sys, getrusage) per call, lowest round of each.
+ * A round runs both clients, one after the other; the order alternates
+ * from round to round (ours first in odd rounds, sd-bus first in even
+ * ones), so neither always gets the warmer or the quieter slot.  Each
+ * client, in each round, does the same thing: opens a fresh connection
+ * (SASL, Hello), makes WARMUP calls, then times N calls back to back, each
+ * waiting for its reply and reading the reply's first string argument when
+ * there is one.  Connecting and the warm-up are outside the timing.
+ *
+ * Per round and client: wall time, and the process's CPU time over the
+ * timed calls (CLOCK_PROCESS_CPUTIME_ID: user and system, exact, not
+ * sampled).  Printed on stderr per round; on stdout "key value" lines:
+ *   ours_calls_s, sdbus_calls_s           median over the rounds
+ *   ours_calls_s_best, sdbus_calls_s_best the best round of each
+ *   ratio_median                          median of the per-round ratios
+ *                                         ours / sd-bus (both measured
+ *                                         side by side)
+ *   ours_us_per_call, sdbus_us_per_call   median wall time per call
+ *   ours_cpu_us_per_call, sdbus_cpu_us_per_call   median CPU per call
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include <systemd/sd-bus.h>
@@ -27,25 +36,25 @@
 #include "proto/dbus.h"
 #include "src/bus.h"
 
-static double now_s(void)
+#define WARMUP 100
+#define MAX_ROUNDS 64
+
+static double now_s(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* this process's CPU time (user+sys), seconds */
-static double cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-		(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static double g_cpu; /* CPU seconds of the last round's timed calls */
-
 static const char *g_dest, *g_path, *g_iface, *g_member;
+
+/* one client: connect, warm up, then n timed calls; wall and CPU seconds */
+struct client {
+	const char *name;
+	int (*round)(const char *address, int n, size_t *sum, double *wall, double *cpu);
+	double wall[MAX_ROUNDS], cpu[MAX_ROUNDS];
+	size_t sum;
+};
 
 /* ---------------------------------------------------------------- ours */
 
@@ -75,30 +84,27 @@ static int ours_call(bus_t *b, size_t *sum)
 	return 0;
 }
 
-static double ours_round(const char *address, int n, size_t *sum)
+static int ours_round(const char *address, int n, size_t *sum, double *wall, double *cpu)
 {
 	char err[256];
 	bus_t *b = bus_open(address, clock_mono_ms(), err, sizeof err);
-	double t0, t1;
+	size_t warm = 0;
+	int i, ok = 1;
+
 	if (b == NULL) {
 		fprintf(stderr, "ours: %s\n", err);
 		return -1;
 	}
-	if (ours_call(b, sum) != 0) { /* connects, SASL, Hello, first call */
-		bus_close(b);
-		return -1;
-	}
-	g_cpu = cpu_s();
-	t0 = now_s();
-	for (int i = 0; i < n; i++)
-		if (ours_call(b, sum) != 0) {
-			bus_close(b);
-			return -1;
-		}
-	t1 = now_s();
-	g_cpu = cpu_s() - g_cpu;
+	for (i = 0; ok && i < WARMUP; i++)
+		ok = ours_call(b, &warm) == 0;
+	*cpu = now_s(CLOCK_PROCESS_CPUTIME_ID);
+	*wall = now_s(CLOCK_MONOTONIC);
+	for (i = 0; ok && i < n; i++)
+		ok = ours_call(b, sum) == 0;
+	*wall = now_s(CLOCK_MONOTONIC) - *wall;
+	*cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - *cpu;
 	bus_close(b);
-	return t1 - t0;
+	return ok ? 0 : -1;
 }
 
 /* ---------------------------------------------------------------- sd-bus */
@@ -130,40 +136,62 @@ static int sd_call(sd_bus *bus, size_t *sum)
 	return 0;
 }
 
-static double sd_round(const char *address, int n, size_t *sum)
+static int sd_round(const char *address, int n, size_t *sum, double *wall, double *cpu)
 {
 	sd_bus *bus = NULL;
-	double t0, t1;
-	int r;
+	size_t warm = 0;
+	int r, i, ok = 1;
+
 	if ((r = sd_bus_new(&bus)) < 0 || (r = sd_bus_set_address(bus, address)) < 0 ||
 	    (r = sd_bus_set_bus_client(bus, 1)) < 0 || (r = sd_bus_start(bus)) < 0) {
 		fprintf(stderr, "sd-bus: connect: %s\n", strerror(-r));
 		sd_bus_unref(bus);
 		return -1;
 	}
-	if (sd_call(bus, sum) != 0) {
-		sd_bus_flush_close_unref(bus);
-		return -1;
-	}
-	g_cpu = cpu_s();
-	t0 = now_s();
-	for (int i = 0; i < n; i++)
-		if (sd_call(bus, sum) != 0) {
-			sd_bus_flush_close_unref(bus);
-			return -1;
-		}
-	t1 = now_s();
-	g_cpu = cpu_s() - g_cpu;
+	for (i = 0; ok && i < WARMUP; i++)
+		ok = sd_call(bus, &warm) == 0;
+	*cpu = now_s(CLOCK_PROCESS_CPUTIME_ID);
+	*wall = now_s(CLOCK_MONOTONIC);
+	for (i = 0; ok && i < n; i++)
+		ok = sd_call(bus, sum) == 0;
+	*wall = now_s(CLOCK_MONOTONIC) - *wall;
+	*cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - *cpu;
 	sd_bus_flush_close_unref(bus);
-	return t1 - t0;
+	return ok ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, int n)
+{
+	double s[MAX_ROUNDS];
+	memcpy(s, v, (size_t)n * sizeof *s);
+	qsort(s, (size_t)n, sizeof *s, cmp_double);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static double best(const double *v, int n)
+{
+	double m = v[0];
+	for (int i = 1; i < n; i++)
+		if (v[i] < m)
+			m = v[i];
+	return m;
 }
 
 int main(int argc, char **argv)
 {
+	struct client c[2] = { { "ours", ours_round, { 0 }, { 0 }, 0 },
+		{ "sd-bus", sd_round, { 0 }, { 0 }, 0 } };
+	double ratio[MAX_ROUNDS];
 	const char *address;
 	int n, rounds;
-	double best_ours = 1e30, best_sd = 1e30, cpu_ours = 1e30, cpu_sd = 1e30;
-	size_t sum_ours = 0, sum_sd = 0;
 
 	if (argc != 8) {
 		fprintf(stderr, "usage: dbus_bench ADDRESS N ROUNDS DEST PATH IFACE MEMBER\n");
@@ -176,35 +204,36 @@ int main(int argc, char **argv)
 	g_path = argv[5];
 	g_iface = argv[6];
 	g_member = argv[7];
+	if (n <= 0 || rounds <= 0 || rounds > MAX_ROUNDS) {
+		fprintf(stderr, "dbus_bench: N > 0 and 1 <= ROUNDS <= %d\n", MAX_ROUNDS);
+		return 2;
+	}
 	log_set_level(LOG_ERROR);
 
 	for (int r = 0; r < rounds; r++) {
-		double a = ours_round(address, n, &sum_ours), ca = g_cpu, b, cb;
-		if (a < 0)
-			return 1;
-		b = sd_round(address, n, &sum_sd);
-		cb = g_cpu;
-		if (b < 0)
-			return 1;
-		if (ca < cpu_ours)
-			cpu_ours = ca;
-		if (cb < cpu_sd)
-			cpu_sd = cb;
-		fprintf(stderr, "round %d: ours %.0f calls/s, sd-bus %.0f calls/s\n", r + 1, n / a, n / b);
-		if (a < best_ours)
-			best_ours = a;
-		if (b < best_sd)
-			best_sd = b;
+		for (int k = 0; k < 2; k++) {
+			struct client *x = &c[(k + r) % 2];   /* alternate who goes first */
+			if (x->round(address, n, &x->sum, &x->wall[r], &x->cpu[r]) != 0)
+				return 1;
+		}
+		ratio[r] = c[1].wall[r] / c[0].wall[r];
+		fprintf(stderr, "round %d (%s first): ours %.0f calls/s %.2f us CPU/call, "
+			"sd-bus %.0f calls/s %.2f us CPU/call\n", r + 1, c[r % 2].name,
+			n / c[0].wall[r], c[0].cpu[r] * 1e6 / n, n / c[1].wall[r], c[1].cpu[r] * 1e6 / n);
 	}
-	if (sum_ours != sum_sd) {
-		fprintf(stderr, "replies differ: ours read %zu string bytes, sd-bus %zu\n", sum_ours, sum_sd);
+	if (c[0].sum != c[1].sum) {
+		fprintf(stderr, "replies differ: ours read %zu string bytes, sd-bus %zu\n",
+			c[0].sum, c[1].sum);
 		return 1;
 	}
-	printf("ours_calls_s %.0f\n", n / best_ours);
-	printf("sdbus_calls_s %.0f\n", n / best_sd);
-	printf("ours_us_per_call %.1f\n", best_ours * 1e6 / n);
-	printf("sdbus_us_per_call %.1f\n", best_sd * 1e6 / n);
-	printf("ours_cpu_us_per_call %.2f\n", cpu_ours * 1e6 / n);
-	printf("sdbus_cpu_us_per_call %.2f\n", cpu_sd * 1e6 / n);
+	printf("ours_calls_s %.0f\n", n / median(c[0].wall, rounds));
+	printf("sdbus_calls_s %.0f\n", n / median(c[1].wall, rounds));
+	printf("ours_calls_s_best %.0f\n", n / best(c[0].wall, rounds));
+	printf("sdbus_calls_s_best %.0f\n", n / best(c[1].wall, rounds));
+	printf("ratio_median %.3f\n", median(ratio, rounds));
+	printf("ours_us_per_call %.1f\n", median(c[0].wall, rounds) * 1e6 / n);
+	printf("sdbus_us_per_call %.1f\n", median(c[1].wall, rounds) * 1e6 / n);
+	printf("ours_cpu_us_per_call %.2f\n", median(c[0].cpu, rounds) * 1e6 / n);
+	printf("sdbus_cpu_us_per_call %.2f\n", median(c[1].cpu, rounds) * 1e6 / n);
 	return 0;
 }

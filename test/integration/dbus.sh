@@ -449,8 +449,8 @@ expect_grep "SASL garbage: clear message" "authentication failed" "$T_ERR"
 clean_asan "$T_ERR" "SASL garbage"
 
 # bad address strings: a clear error, no crash, no connection attempt hangs
-for a in "bogus|unsupported bus address transport" "tcp:host=127.0.0.1,port=1|unsupported bus address transport" \
-	"unix:foo=bar|has no path= or abstract=" "unix:path=%zz|bad escape" "|empty bus address" \
+for a in "bogus|bus address 'bogus': unsupported transport" \
+	"tcp:host=127.0.0.1,port=1|unsupported transport" "unix:foo=bar|no path= or abstract=" "unix:path=%zz|bad escape" "|empty bus address" \
 	"unix:path=/$(printf '%0120d' 0)|too long" ";;|empty bus address"; do
 	addr=${a%%|*} want=${a#*|}
 	t0=$(now_ms)
