@@ -6,7 +6,9 @@ AR      := aarch64-linux-gnu-gcc-ar
 STRIP   := aarch64-linux-gnu-strip
 T_CFLAGS  :=
 # 64 KiB segment alignment would pad a small static file by tens of KiB.
-T_LDFLAGS := -static -Wl,-z,max-page-size=4096
+# No PT_GNU_RELRO: static musl has no dynamic linker to mprotect it, so it
+# only pads the data segment to a page boundary (~4 KiB of file).
+T_LDFLAGS := -static -Wl,-z,max-page-size=4096 -Wl,-z,norelro
 QEMU    := qemu-aarch64-static
 # Link-time optimisation over the program and BearSSL (-Os across module
 # boundaries: ~16 KiB less on aarch64).  Fat objects keep ordinary code too,

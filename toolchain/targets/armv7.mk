@@ -6,7 +6,9 @@ CC      := arm-linux-gnueabihf-gcc -specs=$(DEPS)/sysroot-armhf/musl-gcc.specs
 AR      := arm-linux-gnueabihf-gcc-ar
 STRIP   := arm-linux-gnueabihf-strip
 T_CFLAGS  := -march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard -mthumb
-T_LDFLAGS := -static -Wl,-z,max-page-size=4096
+# No PT_GNU_RELRO: static musl has no dynamic linker to mprotect it, so it
+# only pads the data segment to a page boundary (~4 KiB of file).
+T_LDFLAGS := -static -Wl,-z,max-page-size=4096 -Wl,-z,norelro
 QEMU    := qemu-arm-static
 # Link-time optimisation over the program and BearSSL (-Os across module
 # boundaries: ~16 KiB less on aarch64).  Fat objects keep ordinary code too,

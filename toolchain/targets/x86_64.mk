@@ -4,7 +4,9 @@ CC      := musl-gcc
 AR      := gcc-ar
 STRIP   := strip
 T_CFLAGS  :=
-T_LDFLAGS := -static
+# No PT_GNU_RELRO: static musl has no dynamic linker to mprotect it, so it
+# only pads the data segment to a page boundary (~4 KiB of file).
+T_LDFLAGS := -static -Wl,-z,norelro
 QEMU    :=
 # Link-time optimisation over the program and BearSSL (-Os across module
 # boundaries: ~16 KiB less on aarch64).  Fat objects keep ordinary code too,
