@@ -29,6 +29,9 @@ int proc_signals_init(void)
 	struct sigaction sa;
 	int p[2];
 
+	/* first: a peer closing a socket must never kill us, even when the
+	 * pipe cannot be made (the caller reports that and exits) */
+	signal(SIGPIPE, SIG_IGN);
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0)
 		return -errno;
 	sig_wfd = p[1];
@@ -38,7 +41,6 @@ int proc_signals_init(void)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
 		sigaction(sigs[i], &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	return p[0];
 }
 

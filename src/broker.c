@@ -89,6 +89,7 @@ struct broker {
 	int sigfd;
 	bool stopping;
 	int stop_signal;
+	uint64_t kill_at;      /* stopping: SIGKILL mosquitto if still there, 0: done */
 	/* D-Bus registration */
 	bus_t *bus;
 	uint64_t bus_retry_at;
@@ -112,6 +113,10 @@ static struct broker *B; /* the one broker of this process, for callbacks */
 
 /* set-up steps return this when SIGTERM/SIGINT came while they waited */
 #define STOPPED (-1)
+
+/* How long mosquitto may take to stop (it saves its database) before it is
+ * killed: under the 10 s a container runtime waits before killing us. */
+#define STOP_GRACE_MS 8000
 
 static uint64_t backoff_ms(unsigned failures)
 {
@@ -372,6 +377,12 @@ static int load_config(struct broker *b)
 			log_msg(d.msgs[i].sev == CONFIG_SEV_ERROR ? LOG_ERROR : LOG_WARN, "config", "%s",
 				d.msgs[i].text);
 		config_diag_free(&d);
+		if (st == CONFIG_ERR_NOMEM) {
+			/* the messages may be lost with the memory: say it here, and
+			 * as no configuration error (a restart may well succeed) */
+			log_error("broker", "cannot load %s: %s", path, config_strerror(st));
+			return EXIT_UNAVAILABLE;
+		}
 		if (st == CONFIG_ERR_IO)
 			return EXIT_NOINPUT;
 		if (st != CONFIG_OK)
@@ -481,6 +492,11 @@ int cmd_broker(int argc, char **argv)
 			return cli_usage_error("broker", "--listen-address needs an IP address");
 	}
 	b.sigfd = proc_signals_init();
+	if (b.sigfd < 0) {
+		/* as PID 1 without it: no reaping, no clean stop; do not start */
+		log_error("broker", "cannot set up signal handling: %s", strerror(-b.sigfd));
+		return EXIT_UNAVAILABLE;
+	}
 	if ((r = load_config(&b)) != 0)
 		goto out;
 	if (b.cfg.mesh_broker_ip != NULL)
@@ -532,6 +548,18 @@ int cmd_broker(int argc, char **argv)
 			timeout = t;
 		if (b.reg_retry_at > now && (int)(b.reg_retry_at - now) < timeout)
 			timeout = (int)(b.reg_retry_at - now);
+		if (b.stopping && b.child > 0 && b.kill_at != 0) {
+			if (now >= b.kill_at) {
+				/* seen with mosquitto 2.0.11 spinning in a stuck TLS
+				 * bridge: it never acts on SIGTERM (docs/faults.md) */
+				log_warn("broker", "mosquitto (pid %ld) did not stop within %d s; killing it",
+					(long)b.child, STOP_GRACE_MS / 1000);
+				kill(b.child, SIGKILL);
+				b.kill_at = 0;
+			} else if ((int)(b.kill_at - now) < timeout) {
+				timeout = (int)(b.kill_at - now);
+			}
+		}
 		if (!b.stopping && !b.a.norun && b.child == 0) {
 			if (now >= b.restart_at)
 				start_mosquitto(&b, now);
@@ -555,8 +583,10 @@ int cmd_broker(int argc, char **argv)
 				b.stopping = true;
 				b.stop_signal = sig;
 				unregister_all(&b);
-				if (b.child > 0)
+				if (b.child > 0) {
 					kill(b.child, sig);
+					b.kill_at = clock_mono_ms() + STOP_GRACE_MS;
+				}
 				if (b.a.norun) {
 					r = 128 + sig;
 					goto out;

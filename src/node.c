@@ -102,8 +102,13 @@ static void lookup_start(struct fleet *f, uint64_t now)
 		f->lookup = resolv_start(&f->rc, RESOLV_ADDR, f->bhost, f->bport, now);
 	else
 		f->lookup = resolv_start(&f->rc, RESOLV_SRV, SRV_NAME, 0, now);
-	if (f->lookup == NULL)
+	if (f->lookup == NULL) {
 		fmt_snprintf(f->lookup_err, sizeof f->lookup_err, "out of memory for a DNS lookup");
+		/* counted and logged as lookup_done() does a failed lookup: the
+		 * node would otherwise retry forever with the reason at debug */
+		if (f->lookup_failures++ % 10 == 0)
+			log_warn("node", "broker discovery failed: %s", f->lookup_err);
+	}
 }
 
 static void lookup_done(struct fleet *f, uint64_t now)
@@ -576,9 +581,20 @@ int cmd_node(int argc, char **argv)
 	if (r != 0)
 		return r;
 	f.sigfd = proc_signals_init();
-	if (resolv_conf_default(&f.rc, err, sizeof err) != 0) {
+	if (f.sigfd < 0) {
+		/* without it SIGTERM would kill us before the offline status and
+		 * no job would ever be reaped: do not run half-blind */
+		log_error("node", "cannot set up signal handling: %s", strerror(-f.sigfd));
+		node_config_free(&ncfg);
+		return EXIT_UNAVAILABLE;
+	}
+	r = resolv_conf_default(&f.rc, err, sizeof err);
+	if (r != 0) {
 		log_error("node", "%s", err);
-		return EXIT_CONFIG;
+		node_config_free(&ncfg);
+		/* out of descriptors or memory is no configuration error: a
+		 * supervisor should restart us, not wait for a new config */
+		return r == -EMFILE || r == -ENFILE || r == -ENOMEM ? EXIT_UNAVAILABLE : EXIT_CONFIG;
 	}
 	if (a.dns != NULL && resolv_conf_server(&f.rc, a.dns) != 0)
 		return cli_usage_error("node", "--server needs IP[:PORT][,IP[:PORT]...]");
