@@ -23,7 +23,7 @@ const char *const config_builtin_commands[] = {
 };
 
 const char *const config_default_bridge_topics[] = {
-	"req/# in 1", "rsp/# out 1", "data/# out 0", "status/# out 1", NULL
+	"req/# in 1", "rsp/# out 1", "data/# out 0", "status/+ out 1", NULL
 };
 #define NDEFAULT_TOPICS 4
 

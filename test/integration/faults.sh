@@ -377,6 +377,11 @@ if part mesh; then
 	" 0 "*"1 "*) ok "link cut: status/men/$MEN_SERIAL at the cloud went 0 then 1 (seen: $seq)" ;;
 	*) fail "link cut: status/men 0 then 1" "seen since the cut: '$seq'" ;;
 	esac
+	# what a newcomer reads at the cloud is the bridge's state now
+	sleep 1
+	rv=$(mosquitto_sub $AS -t "status/men/$MEN_SERIAL" -C 1 -W 5 2>/dev/null)
+	if [ "$rv" = 1 ]; then ok "link restored: the cloud's retained status/men/$MEN_SERIAL is 1"; else
+		fail "link restored: retained status/men" "a new subscriber read '$rv' (seen: $seq)"; fi
 	if wait_for 30 all_replied cut-all-1 cut-all-2 cut-all-3 && wait_for 10 one_replied cut-one; then
 		ms=$(($(now_ms) - t1))
 		ok "link restored: all 12 QoS 1 replies to the requests sent while cut arrived (${ms} ms after restore)"
@@ -430,6 +435,10 @@ if part mesh; then
 	" 0 "*" 1 "*) ok "cloud down: status/men/$MEN_SERIAL at the cloud went 0 (offline) then 1 (seen: $seq)" ;;
 	*) fail "cloud down: status/men 0 then 1" "seen after the outage: '$seq'" ;;
 	esac
+	sleep 1
+	rv=$(mosquitto_sub $AS -t "status/men/$MEN_SERIAL" -C 1 -W 5 2>/dev/null)
+	if [ "$rv" = 1 ]; then ok "cloud back: the cloud's retained status/men/$MEN_SERIAL is 1"; else
+		fail "cloud back: retained status/men" "a new subscriber read '$rv' (seen: $seq)"; fi
 	if wait_for 30 all_replied down-slow; then
 		ms=$(($(now_ms) - t1))
 		ok "cloud back: the 3 QoS 1 replies produced while it was down arrived (${ms} ms after restart)"

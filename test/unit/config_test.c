@@ -202,7 +202,7 @@ static void cfg_defaults(void)
 	CHECK_STR(cfg.bridge_topics[0], "req/# in 1");
 	CHECK_STR(cfg.bridge_topics[1], "rsp/# out 1");
 	CHECK_STR(cfg.bridge_topics[2], "data/# out 0");
-	CHECK_STR(cfg.bridge_topics[3], "status/# out 1");
+	CHECK_STR(cfg.bridge_topics[3], "status/+ out 1");
 	CHECK_INT(cfg.log_level, LOG_INFO);
 	CHECK(cfg.mesh_broker_ip == NULL && cfg.mesh_secret_salt == NULL);
 	for (int k = 0; k < CONFIG_NKEYS; k++)
