@@ -37,6 +37,13 @@ int node_config_load(const char *path, node_config_t *nc, node_settings_t *set, 
 			log_msg(d.msgs[i].sev == CONFIG_SEV_ERROR ? LOG_ERROR : LOG_WARN, "config",
 				"%s", d.msgs[i].text);
 		config_diag_free(&d);
+		if (st == CONFIG_ERR_NOMEM) {
+			/* the messages may have gone with the memory: say it here,
+			 * and not as a configuration error (a restart may succeed) */
+			config_free(&nc->cfg);
+			log_error("node", "cannot load %s: %s", file, config_strerror(st));
+			return EXIT_UNAVAILABLE;
+		}
 		if (st != CONFIG_OK) {
 			config_free(&nc->cfg);
 			/* for a role, a file that is not JSON is a configuration
