@@ -6,10 +6,28 @@
 /* in-flight slot states and flags */
 enum { SLOT_FREE, SLOT_PUB, SLOT_REL }; /* PUB: awaiting PUBACK/PUBREC; REL: PUBCOMP */
 enum { F_SEND = 1, F_SENT = 2 };        /* queue it (again); went out before */
+#define NIL 0xffffu                     /* no slot: inflight_n <= 65535 */
+
+/*
+ * The in-flight table.  Live slots form a doubly linked list in publication
+ * order (live_head is the oldest), free slots a stack through .next; their
+ * messages lie in the store in the same order, as a ring: the live bytes
+ * run from the oldest message's offset to st_tail, wrapping at most once
+ * (a message never wraps; the gap it leaves at the end is skipped).  A slot
+ * freed out of order leaves a hole that is reused once the older messages
+ * complete.  Every operation on the common path (publish, ack in order,
+ * queue for sending) is O(1); a search over the table happens only for an
+ * ack out of order or a packet id that might still be in use.
+ */
+
+static mqtt_inflight_t *slot(const mqtt_session_t *s, size_t i)
+{
+	return &s->c.inflight[i];
+}
 
 static uint8_t *slot_data(const mqtt_session_t *s, size_t i)
 {
-	return s->c.store + i * s->slot_cap;
+	return s->c.store + slot(s, i)->off;
 }
 
 static unsigned slot_qos(const mqtt_session_t *s, size_t i)
@@ -17,12 +35,131 @@ static unsigned slot_qos(const mqtt_session_t *s, size_t i)
 	return (slot_data(s, i)[0] >> 1) & 3; /* from the stored PUBLISH header */
 }
 
-static int find_slot(const mqtt_session_t *s, uint16_t id)
+static int find_slot(const mqtt_session_t *s, uint16_t id, int kind)
 {
+	uint16_t k = s->live_head;
+
+	/* brokers acknowledge in order (MQTT-4.6.0-2): the oldest message, or
+	 * the one after the last acknowledged, is almost always the one */
+	if (k != NIL && slot(s, k)->packet_id == id)
+		return k;
+	k = s->hint[kind];
+	if (k != NIL && slot(s, k)->state != SLOT_FREE && slot(s, k)->packet_id == id)
+		return k;
 	for (size_t i = 0; i < s->c.inflight_n; i++)
-		if (s->c.inflight[i].state != SLOT_FREE && s->c.inflight[i].packet_id == id)
+		if (slot(s, i)->state != SLOT_FREE && slot(s, i)->packet_id == id)
 			return (int)i;
 	return -1;
+}
+
+/* Mark slot i to be queued (again); pump() does it in publication order. */
+static void mark_send(mqtt_session_t *s, uint16_t i)
+{
+	mqtt_inflight_t *e = slot(s, i);
+
+	if (e->flags & F_SEND)
+		return;
+	e->flags |= F_SEND;
+	if (s->n_send++ == 0 || e->seq < slot(s, s->cursor)->seq)
+		s->cursor = i;
+}
+
+/* Take slot i off the live list (its message is complete). */
+static void slot_free(mqtt_session_t *s, uint16_t i)
+{
+	mqtt_inflight_t *e = slot(s, i);
+
+	if (e->flags & F_SEND)
+		s->n_send--;
+	if (s->cursor == i)
+		s->cursor = e->next;
+	for (int k = 0; k < 2; k++)
+		if (s->hint[k] == i)
+			s->hint[k] = e->next;
+	if (e->prev != NIL)
+		slot(s, e->prev)->next = e->next;
+	else
+		s->live_head = e->next;
+	if (e->next != NIL)
+		slot(s, e->next)->prev = e->prev;
+	else
+		s->live_tail = e->prev;
+	s->st_live -= e->len;
+	e->state = SLOT_FREE;
+	e->flags = 0;
+	e->next = s->free_head;
+	s->free_head = i;
+	s->n_live--;
+}
+
+/* Move slot i's message to offset to (no live bytes lie between). */
+static void store_move(mqtt_session_t *s, uint16_t i, size_t to)
+{
+	mqtt_inflight_t *e = slot(s, i);
+
+	if (e->off != to)
+		memmove(s->c.store + to, s->c.store + e->off, e->len);
+	e->off = (uint32_t)to;
+}
+
+/*
+ * Squeeze out the holes that messages completed out of order left (a
+ * message the broker does not acknowledge would otherwise hold up the whole
+ * ring behind it).  The messages from the oldest up to the wrap move down
+ * to offset 0 if there is no wrap; with a wrap, the wrapped (newer) ones
+ * move down to 0 and the older ones up against the end, so the free bytes
+ * are one run after the newest.  Each memmove goes towards free space
+ * only: no message is overwritten before it moved.
+ */
+static void store_compact(mqtt_session_t *s)
+{
+	uint16_t i = s->live_head, last_old = NIL;
+	size_t head = slot(s, i)->off, at = 0, top = s->c.store_len;
+
+	while (i != NIL && slot(s, i)->off >= head) {
+		last_old = i;
+		i = slot(s, i)->next;
+	}
+	if (i == NIL) /* no wrap: everything goes down */
+		i = s->live_head;
+	for (uint16_t k = i; k != NIL; k = slot(s, k)->next) {
+		store_move(s, k, at);
+		at += slot(s, k)->len;
+	}
+	s->st_tail = at;
+	if (i == s->live_head)
+		return;
+	for (uint16_t k = last_old;; k = slot(s, k)->prev) {
+		top -= slot(s, k)->len;
+		store_move(s, k, top);
+		if (k == s->live_head)
+			break;
+	}
+}
+
+/* n free contiguous store bytes after the newest message: true and their
+ * offset in *off, or false. */
+static bool store_room(const mqtt_session_t *s, size_t n, size_t *off)
+{
+	size_t head, tail = s->st_tail;
+
+	*off = 0;
+	if (s->live_head == NIL)
+		return n <= s->c.store_len; /* empty: start over at 0 */
+	head = slot(s, s->live_head)->off;
+	if (tail > head) {
+		/* live bytes [head, tail): the start first once it is free, so the
+		 * ring keeps to about the live bytes plus one message and leaves
+		 * the rest of the store untouched (not resident) */
+		if (head >= n)
+			return true;
+		*off = tail;
+		return s->c.store_len - tail >= n;
+	}
+	/* wrapped, live bytes [head, end) and [0, tail): room between (tail ==
+	 * head is full: a live message starts at head) */
+	*off = tail;
+	return tail < head && head - tail >= n;
 }
 
 static void emit(mqtt_session_t *s, const mqtt_event_t *ev)
@@ -46,22 +183,29 @@ static void fail(mqtt_session_t *s, mqtt_status_t st)
 
 /* ---- packet ids: never 0, never one an in-flight slot or open request holds */
 
-static bool id_used(const mqtt_session_t *s, uint16_t id)
+/*
+ * next_id cycles through 1..65535, so the id handed out as the seq-th can
+ * come round again only 65535 allocations later: while the oldest live
+ * message is younger than that, no live message can hold the candidate and
+ * the table need not be searched.
+ */
+static bool id_used(const mqtt_session_t *s, uint16_t id, uint64_t seq)
 {
-	if (find_slot(s, id) >= 0)
-		return true;
 	for (size_t k = 0; k < MQTT_MAX_PENDING_SUBS; k++)
 		if (s->subs[k].id == id)
 			return true;
-	return false;
+	if (s->live_head == NIL || seq - slot(s, s->live_head)->seq < 65535)
+		return false;
+	return find_slot(s, id, 0) >= 0;
 }
 
 static uint16_t alloc_id(mqtt_session_t *s)
 {
 	for (uint32_t tries = 0; tries < 65535; tries++) {
 		uint16_t id = s->next_id;
+		uint64_t seq = s->next_seq++;
 		s->next_id = (uint16_t)(id >= 65535 ? 1 : id + 1);
-		if (id != 0 && !id_used(s, id))
+		if (id != 0 && !id_used(s, id, seq))
 			return id;
 	}
 	return 0;
@@ -125,29 +269,23 @@ static void pump(mqtt_session_t *s)
 		return;
 	if (s->ping_queue && tx_put(s, pingreq, 2))
 		s->ping_queue = false;
-	for (;;) {
-		mqtt_inflight_t *e = NULL;
-		size_t i, at = 0;
-		for (i = 0; i < s->c.inflight_n; i++) {
-			mqtt_inflight_t *x = &s->c.inflight[i];
-			if (x->state != SLOT_FREE && (x->flags & F_SEND) &&
-			    (e == NULL || (int32_t)(x->seq - e->seq) < 0)) {
-				e = x;
-				at = i;
-			}
-		}
-		if (e == NULL)
-			return;
-		if (e->state == SLOT_PUB) {
-			uint8_t *d = slot_data(s, at);
-			if (e->flags & F_SENT)
-				d[0] |= 0x08;
-			if (!tx_put(s, d, e->len))
+	while (s->n_send > 0) { /* then the cursor is a live slot */
+		uint16_t i = s->cursor;
+		mqtt_inflight_t *e = slot(s, i);
+		if (e->flags & F_SEND) {
+			if (e->state == SLOT_PUB) {
+				uint8_t *d = slot_data(s, i);
+				if (e->flags & F_SENT)
+					d[0] |= 0x08;
+				if (!tx_put(s, d, e->len))
+					return;
+			} else if (!tx_ack(s, MQTT_PUBREL, e->packet_id)) {
 				return;
-		} else if (!tx_ack(s, MQTT_PUBREL, e->packet_id)) {
-			return;
+			}
+			e->flags = F_SENT;
+			s->n_send--;
 		}
-		e->flags = F_SENT;
+		s->cursor = e->next;
 	}
 }
 
@@ -251,12 +389,12 @@ static bool skip(mqtt_session_t *s)
 	return true;
 }
 
-/* One whole, framed packet from the broker. */
-static void handle(mqtt_session_t *s, const uint8_t *p, size_t n)
+/* One whole packet from the broker, f its frame. */
+static void handle(mqtt_session_t *s, const uint8_t *p, const mqtt_frame_t *f)
 {
 	mqtt_packet_t pk;
 	mqtt_event_t ev;
-	mqtt_status_t st = mqtt_parse(p, n, &pk);
+	mqtt_status_t st = mqtt_parse_framed(p, f->total, f, &pk);
 	uint16_t id;
 	int i;
 
@@ -297,24 +435,25 @@ static void handle(mqtt_session_t *s, const uint8_t *p, size_t n)
 	case MQTT_PUBACK:
 	case MQTT_PUBCOMP:
 		/* unknown ids or acks out of step are ignored */
-		i = find_slot(s, id);
+		i = find_slot(s, id, pk.type == MQTT_PUBCOMP);
 		if (i < 0)
 			return;
-		if (pk.type == MQTT_PUBACK ? s->c.inflight[i].state != SLOT_PUB ||
-		    slot_qos(s, (size_t)i) != 1 : s->c.inflight[i].state != SLOT_REL)
+		if (pk.type == MQTT_PUBACK ? slot(s, i)->state != SLOT_PUB ||
+		    slot_qos(s, (size_t)i) != 1 : slot(s, i)->state != SLOT_REL)
 			return;
-		s->c.inflight[i].state = SLOT_FREE;
-		s->c.inflight[i].flags = 0;
+		s->hint[pk.type == MQTT_PUBCOMP] = slot(s, i)->next;
+		slot_free(s, (uint16_t)i);
 		ev.type = MQTT_EV_PUBLISHED;
 		ev.packet_id = id;
 		emit(s, &ev);
 		return;
 	case MQTT_PUBREC:
-		i = find_slot(s, id);
-		if (i < 0 || (s->c.inflight[i].state == SLOT_PUB && slot_qos(s, (size_t)i) != 2))
+		i = find_slot(s, id, 0);
+		if (i < 0 || (slot(s, i)->state == SLOT_PUB && slot_qos(s, (size_t)i) != 2))
 			return;
-		s->c.inflight[i].state = SLOT_REL;
-		s->c.inflight[i].flags |= F_SEND; /* a repeated PUBREC repeats PUBREL */
+		s->hint[0] = slot(s, i)->next;
+		slot(s, i)->state = SLOT_REL;
+		mark_send(s, (uint16_t)i); /* a repeated PUBREC repeats PUBREL */
 		pump(s);
 		return;
 	case MQTT_PUBREL:
@@ -400,7 +539,7 @@ static void process(mqtt_session_t *s)
 		if (((f.type == MQTT_PUBLISH && (f.flags & 6)) || f.type == MQTT_PUBREL) &&
 		    tx_room(s) < 4)
 			break;
-		handle(s, p, f.total);
+		handle(s, p, &f);
 		if (s->gen != gen)
 			break; /* the callback reset the connection */
 		s->rx_off += f.total;
@@ -417,14 +556,17 @@ mqtt_status_t mqtt_init(mqtt_session_t *s, const mqtt_config_t *cfg)
 	memset(s, 0, sizeof *s);
 	if (cfg == NULL || cfg->rx_buf == NULL || cfg->rx_len < MQTT_MIN_BUF ||
 	    cfg->tx_buf == NULL || cfg->tx_len < MQTT_MIN_BUF ||
-	    (cfg->inflight_n > 0 && (cfg->inflight == NULL || cfg->store == NULL ||
-	    cfg->store_len / cfg->inflight_n < 16)) ||
+	    (cfg->inflight_n > 0 && (cfg->inflight == NULL || cfg->inflight_n > NIL ||
+	    cfg->store == NULL || cfg->store_len < 16 || cfg->store_len > UINT32_MAX)) ||
 	    (cfg->qos2_n > 0 && cfg->qos2_ids == NULL))
 		return MQTT_E_ARG;
 	s->c = *cfg;
-	if (cfg->inflight_n > 0) {
-		s->slot_cap = cfg->store_len / cfg->inflight_n;
-		memset(cfg->inflight, 0, cfg->inflight_n * sizeof cfg->inflight[0]);
+	s->live_head = s->live_tail = s->free_head = s->cursor = NIL;
+	s->hint[0] = s->hint[1] = NIL;
+	for (size_t i = cfg->inflight_n; i-- > 0;) { /* the free stack pops slot 0 first */
+		memset(slot(s, i), 0, sizeof *slot(s, i));
+		slot(s, i)->next = s->free_head;
+		s->free_head = (uint16_t)i;
 	}
 	if (cfg->qos2_n > 0)
 		memset(cfg->qos2_ids, 0, cfg->qos2_n * sizeof cfg->qos2_ids[0]);
@@ -443,9 +585,10 @@ void mqtt_reset_connection(mqtt_session_t *s)
 	s->ping_out = s->ping_queue = false;
 	s->deadline = 0;
 	memset(s->subs, 0, sizeof s->subs);
-	for (size_t i = 0; i < s->c.inflight_n; i++)
-		if (s->c.inflight[i].state != SLOT_FREE)
-			s->c.inflight[i].flags |= F_SEND;
+	for (uint16_t i = s->live_head; i != NIL; i = slot(s, i)->next)
+		slot(s, i)->flags |= F_SEND;
+	s->n_send = s->n_live;
+	s->cursor = s->live_head;
 }
 
 mqtt_status_t mqtt_connect(mqtt_session_t *s, const mqtt_connect_t *c, uint64_t now_ms)
@@ -534,7 +677,8 @@ void mqtt_send_ack(mqtt_session_t *s, size_t n)
 			s->state = MQTT_ST_CLOSED;
 	}
 	pump(s);
-	process(s); /* packets waiting for tx room */
+	if (s->rx_off < s->rx_fill)
+		process(s); /* packets waiting for tx room */
 }
 
 void mqtt_tick(mqtt_session_t *s, uint64_t now_ms)
@@ -568,8 +712,10 @@ mqtt_status_t mqtt_publish(mqtt_session_t *s, const mqtt_publish_t *m, uint16_t 
 	mqtt_inflight_t *e;
 	mqtt_publish_t p;
 	mqtt_status_t st;
-	size_t len, i;
+	size_t len, off;
+	uint16_t i;
 	uint8_t *w;
+	bool room;
 
 	if (m == NULL)
 		return MQTT_E_ARG;
@@ -590,21 +736,46 @@ mqtt_status_t mqtt_publish(mqtt_session_t *s, const mqtt_publish_t *m, uint16_t 
 		s->tx_fill += len;
 		return MQTT_OK;
 	}
-	if (len > s->slot_cap)
+	if (len > s->c.store_len)
 		return MQTT_E_TOO_LARGE;
-	for (i = 0; i < s->c.inflight_n && s->c.inflight[i].state != SLOT_FREE; i++)
-		;
-	if (i == s->c.inflight_n || (p.packet_id = alloc_id(s)) == 0)
+	if (s->free_head == NIL)
 		return MQTT_E_WINDOW_FULL;
-	mqtt_ser_publish(slot_data(s, i), s->slot_cap, &p, &len);
-	e = &s->c.inflight[i];
-	e->seq = s->next_seq++;
+	room = store_room(s, len, &off);
+	if (!room && s->st_live + len <= s->c.store_len) {
+		store_compact(s); /* holes enough: then the room is at the end */
+		room = store_room(s, len, &off);
+	}
+	if (!room || (p.packet_id = alloc_id(s)) == 0)
+		return MQTT_E_WINDOW_FULL;
+	i = s->free_head;
+	e = slot(s, i);
+	s->free_head = e->next;
+	mqtt_ser_publish(s->c.store + off, len, &p, &len);
+	e->seq = s->next_seq - 1; /* alloc_id's */
+	e->off = (uint32_t)off;
 	e->len = (uint32_t)len;
 	e->packet_id = p.packet_id;
 	e->state = SLOT_PUB;
-	e->flags = F_SEND;
+	e->flags = 0;
+	e->prev = s->live_tail;
+	e->next = NIL;
+	if (s->live_tail != NIL)
+		slot(s, s->live_tail)->next = i;
+	else
+		s->live_head = i;
+	s->live_tail = i;
+	s->n_live++;
+	s->st_live += len;
+	s->st_tail = off + len;
 	if (packet_id != NULL)
 		*packet_id = p.packet_id;
+	/* nothing queued ahead of it: straight into the tx buffer if it fits */
+	if (s->n_send == 0 && s->state == MQTT_ST_CONNECTED && !s->ping_queue &&
+	    tx_put(s, s->c.store + off, len)) {
+		e->flags = F_SENT;
+		return MQTT_OK;
+	}
+	mark_send(s, i);
 	pump(s);
 	return MQTT_OK;
 }
@@ -684,9 +855,5 @@ mqtt_status_t mqtt_last_error(const mqtt_session_t *s)
 
 size_t mqtt_inflight_count(const mqtt_session_t *s)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->c.inflight_n; i++)
-		n += s->c.inflight[i].state != SLOT_FREE;
-	return n;
+	return s->n_live;
 }

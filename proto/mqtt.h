@@ -85,11 +85,12 @@ typedef struct {
 typedef void (*mqtt_event_fn)(void *user, const mqtt_event_t *ev);
 
 /* Slot of the outbound in-flight table; the caller supplies the array,
- * the session owns its contents (zeroed by mqtt_init). */
+ * the session owns its contents (set up by mqtt_init). */
 typedef struct {
-	uint32_t seq;        /* publication order, for resends */
-	uint32_t len;        /* bytes of the stored packet */
+	uint64_t seq;        /* packet id allocation order: publication order */
+	uint32_t off, len;   /* the stored PUBLISH: store[off..off+len) */
 	uint16_t packet_id;
+	uint16_t prev, next; /* live slots in publication order; free list */
 	uint8_t state;       /* free, awaiting PUBACK/PUBREC, awaiting PUBCOMP */
 	uint8_t flags;       /* must (re)send, sent at least once */
 } mqtt_inflight_t;
@@ -97,9 +98,11 @@ typedef struct {
 typedef struct {
 	uint8_t *rx_buf;  size_t rx_len;   /* >= MQTT_MIN_BUF: largest inbound packet */
 	uint8_t *tx_buf;  size_t tx_len;   /* >= MQTT_MIN_BUF: CONNECT, largest outbound */
-	mqtt_inflight_t *inflight; size_t inflight_n; /* window for QoS 1/2 out */
-	uint8_t *store;   size_t store_len;  /* split into inflight_n equal parts,
-	                                      * each holds one stored PUBLISH */
+	mqtt_inflight_t *inflight; size_t inflight_n; /* window for QoS 1/2 out:
+	                                      * messages in flight, <= 65535 */
+	uint8_t *store;   size_t store_len;  /* >= 16: a ring the messages in
+	                                      * flight share, each taking its
+	                                      * packet's size (see docs/mqtt.md) */
 	uint16_t *qos2_ids; size_t qos2_n;   /* inbound QoS 2 awaiting PUBREL */
 	mqtt_event_fn on_event;              /* may be NULL */
 	void *user;
@@ -110,11 +113,16 @@ typedef struct {
 /* The session.  Plain struct the caller places anywhere; fields are private. */
 typedef struct {
 	mqtt_config_t c;
-	size_t slot_cap;          /* store bytes per in-flight slot */
 	mqtt_state_t state;
 	mqtt_status_t error;
 	uint32_t gen;             /* +1 per reset: a loop notices the callback reset us */
-	uint32_t next_seq;
+	uint64_t next_seq;        /* packet ids allocated so far */
+	/* in-flight table: live slots in a list in publication order, free
+	 * slots in a stack; n_send slots wait to be queued, none before cursor */
+	size_t n_live, n_send;
+	uint16_t live_head, live_tail, free_head, cursor;
+	uint16_t hint[2];         /* likely slot of the next PUBACK/PUBREC, PUBCOMP */
+	size_t st_tail, st_live;  /* store: end of the newest message; bytes live */
 	uint32_t timeout;         /* effective response timeout, ms */
 	uint16_t next_id;
 	uint16_t keepalive;       /* seconds */
@@ -138,8 +146,9 @@ typedef struct {
 } mqtt_session_t;
 
 /* Set up s over the caller's buffers (all must outlive s).  MQTT_E_ARG if a
- * buffer is missing or under its minimum (rx/tx < MQTT_MIN_BUF, a slot
- * under 16 bytes).  The state is MQTT_ST_IDLE; in-flight table empty. */
+ * buffer is missing or under its minimum (rx/tx < MQTT_MIN_BUF, a store
+ * under 16 bytes, over 65535 slots).  The state is MQTT_ST_IDLE; in-flight
+ * table empty. */
 mqtt_status_t mqtt_init(mqtt_session_t *s, const mqtt_config_t *cfg);
 
 /* Start a connection: mqtt_reset_connection(), then queue CONNECT (c is
@@ -178,10 +187,12 @@ uint64_t mqtt_next_deadline(const mqtt_session_t *s);
 /*
  * Publish m's topic, payload, qos and retain (dup and packet_id ignored).
  * QoS 0: CONNECTED only, straight into the tx buffer (MQTT_E_WOULDBLOCK
- * when it has no room now).  QoS 1/2: copied into an in-flight slot in any
- * state and sent when connected; *packet_id (may be NULL) identifies the
- * later MQTT_EV_PUBLISHED.  MQTT_E_WINDOW_FULL when no slot is free,
- * MQTT_E_TOO_LARGE when the packet exceeds a slot or the tx buffer.
+ * when it has no room now).  QoS 1/2: copied into an in-flight slot (and
+ * the store) in any state and sent when connected; *packet_id (may be
+ * NULL) identifies the later MQTT_EV_PUBLISHED.  MQTT_E_WINDOW_FULL when no
+ * slot is free or the store has no room for it now (it will once older
+ * messages complete), MQTT_E_TOO_LARGE when the packet exceeds the store
+ * or the tx buffer.
  */
 mqtt_status_t mqtt_publish(mqtt_session_t *s, const mqtt_publish_t *m, uint16_t *packet_id);
 

@@ -55,15 +55,36 @@ static mqtt_status_t check_len(const char *s, size_t n)
 	return n > MQTT_MAX_STRING ? MQTT_E_TOO_LARGE : MQTT_OK;
 }
 
+/* One pass (every PUBLISH in and out comes through here): MQTT_E_TOPIC
+ * at a wildcard, else MQTT_E_UTF8 if the name holds U+0000 or ill-formed
+ * UTF-8 anywhere -- the same answer as checking wildcards first.  A valid
+ * multi-byte sequence is skipped whole; after an invalid lead byte the scan
+ * goes on byte by byte, so no '+' or '#' is missed. */
 mqtt_status_t mqtt_check_topic(const char *t, size_t n)
 {
+	const uint8_t *s = (const uint8_t *)t;
 	mqtt_status_t st = check_len(t, n);
+	size_t i = 0, k;
 
 	if (st != MQTT_OK)
 		return st;
-	if (memchr(t, '+', n) != NULL || memchr(t, '#', n) != NULL)
-		return MQTT_E_TOPIC;
-	return check_utf8(t, n);
+	while (i < n) {
+		if (s[i] >= 0x80) {
+			k = utf8_decode(s + i, n - i, NULL);
+			if (k == 0) {
+				st = MQTT_E_UTF8;
+				k = 1;
+			}
+			i += k;
+			continue;
+		}
+		if (s[i] == '+' || s[i] == '#')
+			return MQTT_E_TOPIC;
+		if (s[i] == 0)
+			st = MQTT_E_UTF8;
+		i++;
+	}
+	return st;
 }
 
 mqtt_status_t mqtt_check_filter(const char *f, size_t n)
@@ -169,6 +190,17 @@ static int getstr(rd_t *r, const uint8_t **s, size_t *len)
 	return 1;
 }
 
+/* The body of a packet mqtt_frame() accepted, as exactly one packet of
+ * len bytes: trailing bytes are malformed. */
+static mqtt_status_t body_of(const uint8_t *pkt, size_t len, const mqtt_frame_t *f, rd_t *r)
+{
+	if (f->total != len)
+		return MQTT_E_MALFORMED; /* trailing bytes */
+	r->p = pkt + f->header_len;
+	r->n = f->remaining;
+	return MQTT_OK;
+}
+
 /* Exactly one whole packet of the given type; r gets its body. */
 static mqtt_status_t body(const uint8_t *pkt, size_t len, int type, rd_t *r)
 {
@@ -181,11 +213,7 @@ static mqtt_status_t body(const uint8_t *pkt, size_t len, int type, rd_t *r)
 		return st;
 	if (f.type != type)
 		return MQTT_E_TYPE;
-	if (f.total != len)
-		return MQTT_E_MALFORMED; /* trailing bytes */
-	r->p = pkt + f.header_len;
-	r->n = f.remaining;
-	return MQTT_OK;
+	return body_of(pkt, len, &f, r);
 }
 
 /* Read a packet id that must not be 0. */
@@ -196,16 +224,19 @@ static mqtt_status_t get_id(rd_t *r, uint16_t *id)
 	return *id != 0 ? MQTT_OK : MQTT_E_PACKET_ID;
 }
 
-mqtt_status_t mqtt_parse_connect(const uint8_t *pkt, size_t len, mqtt_connect_t *c)
+/*
+ * Per type: the checks on a body r (the fixed header was checked).  The
+ * public mqtt_parse_<type>() frame first; mqtt_parse_framed() reuses the
+ * frame its caller already has.
+ */
+
+static mqtt_status_t connect_body(rd_t r, mqtt_connect_t *c)
 {
 	static const uint8_t proto[7] = { 0, 4, 'M', 'Q', 'T', 'T', 4 };
 	const uint8_t *s;
+	mqtt_status_t st;
 	uint8_t fl;
-	rd_t r;
-	mqtt_status_t st = body(pkt, len, MQTT_CONNECT, &r);
 
-	if (st != MQTT_OK)
-		return st;
 	memset(c, 0, sizeof *c);
 	if (r.n < 10 || memcmp(r.p, proto, 7) != 0)
 		return MQTT_E_MALFORMED; /* only protocol "MQTT" level 4 */
@@ -250,13 +281,8 @@ mqtt_status_t mqtt_parse_connect(const uint8_t *pkt, size_t len, mqtt_connect_t 
 	return r.n == 0 ? MQTT_OK : MQTT_E_MALFORMED;
 }
 
-mqtt_status_t mqtt_parse_connack(const uint8_t *pkt, size_t len, mqtt_connack_t *out)
+static mqtt_status_t connack_body(rd_t r, mqtt_connack_t *out)
 {
-	rd_t r;
-	mqtt_status_t st = body(pkt, len, MQTT_CONNACK, &r);
-
-	if (st != MQTT_OK)
-		return st;
 	if (r.n != 2 || (r.p[0] & 0xfe) != 0)
 		return MQTT_E_MALFORMED;
 	if (r.p[1] > MQTT_CONNACK_NOT_AUTHORIZED)
@@ -268,18 +294,16 @@ mqtt_status_t mqtt_parse_connack(const uint8_t *pkt, size_t len, mqtt_connack_t 
 	return MQTT_OK;
 }
 
-mqtt_status_t mqtt_parse_publish(const uint8_t *pkt, size_t len, mqtt_publish_t *m)
+/* b0: the packet's first byte (DUP, QoS, RETAIN) */
+static mqtt_status_t publish_body(uint8_t b0, rd_t r, mqtt_publish_t *m)
 {
 	const uint8_t *t;
-	rd_t r;
-	mqtt_status_t st = body(pkt, len, MQTT_PUBLISH, &r);
+	mqtt_status_t st;
 
-	if (st != MQTT_OK)
-		return st;
 	memset(m, 0, sizeof *m);
-	m->dup = (pkt[0] & 0x08) != 0;
-	m->qos = (pkt[0] >> 1) & 3; /* 3 was rejected by mqtt_frame */
-	m->retain = (pkt[0] & 0x01) != 0;
+	m->dup = (b0 & 0x08) != 0;
+	m->qos = (b0 >> 1) & 3; /* 3 was rejected by mqtt_frame */
+	m->retain = (b0 & 0x01) != 0;
 	if (!getstr(&r, &t, &m->topic_len))
 		return MQTT_E_MALFORMED;
 	m->topic = (const char *)t;
@@ -298,32 +322,20 @@ static int is_ack(int type)
 		type == MQTT_PUBCOMP || type == MQTT_UNSUBACK;
 }
 
-mqtt_status_t mqtt_parse_ack(const uint8_t *pkt, size_t len, int type, uint16_t *id)
+static mqtt_status_t ack_body(rd_t r, uint16_t *id)
 {
-	rd_t r;
-	mqtt_status_t st;
-
-	if (!is_ack(type))
-		return MQTT_E_ARG;
-	if ((st = body(pkt, len, type, &r)) != MQTT_OK)
-		return st;
 	if (r.n != 2)
 		return MQTT_E_MALFORMED;
 	return get_id(&r, id);
 }
 
-mqtt_status_t mqtt_parse_sublist(const uint8_t *pkt, size_t len, int type, mqtt_sublist_t *l)
+static mqtt_status_t sublist_body(int type, rd_t r, mqtt_sublist_t *l)
 {
 	const uint8_t *f;
 	size_t flen;
 	uint8_t qos;
-	rd_t r;
 	mqtt_status_t st;
 
-	if (type != MQTT_SUBSCRIBE && type != MQTT_UNSUBSCRIBE)
-		return MQTT_E_ARG;
-	if ((st = body(pkt, len, type, &r)) != MQTT_OK)
-		return st;
 	memset(l, 0, sizeof *l);
 	l->type = (uint8_t)type;
 	if ((st = get_id(&r, &l->packet_id)) != MQTT_OK)
@@ -346,6 +358,76 @@ mqtt_status_t mqtt_parse_sublist(const uint8_t *pkt, size_t len, int type, mqtt_
 		l->count++;
 	}
 	return MQTT_OK;
+}
+
+static mqtt_status_t suback_body(rd_t r, mqtt_suback_t *out)
+{
+	mqtt_status_t st;
+
+	if ((st = get_id(&r, &out->packet_id)) != MQTT_OK)
+		return st;
+	if (r.n == 0)
+		return MQTT_E_MALFORMED;
+	for (size_t i = 0; i < r.n; i++)
+		if (r.p[i] > 2 && r.p[i] != MQTT_SUBACK_FAILURE)
+			return MQTT_E_RETURN_CODE;
+	out->codes = r.p;
+	out->count = r.n;
+	return MQTT_OK;
+}
+
+mqtt_status_t mqtt_parse_connect(const uint8_t *pkt, size_t len, mqtt_connect_t *c)
+{
+	rd_t r;
+	mqtt_status_t st = body(pkt, len, MQTT_CONNECT, &r);
+
+	if (st != MQTT_OK)
+		return st;
+	return connect_body(r, c);
+}
+
+mqtt_status_t mqtt_parse_connack(const uint8_t *pkt, size_t len, mqtt_connack_t *out)
+{
+	rd_t r;
+	mqtt_status_t st = body(pkt, len, MQTT_CONNACK, &r);
+
+	if (st != MQTT_OK)
+		return st;
+	return connack_body(r, out);
+}
+
+mqtt_status_t mqtt_parse_publish(const uint8_t *pkt, size_t len, mqtt_publish_t *m)
+{
+	rd_t r;
+	mqtt_status_t st = body(pkt, len, MQTT_PUBLISH, &r);
+
+	if (st != MQTT_OK)
+		return st;
+	return publish_body(pkt[0], r, m);
+}
+
+mqtt_status_t mqtt_parse_ack(const uint8_t *pkt, size_t len, int type, uint16_t *id)
+{
+	rd_t r;
+	mqtt_status_t st;
+
+	if (!is_ack(type))
+		return MQTT_E_ARG;
+	if ((st = body(pkt, len, type, &r)) != MQTT_OK)
+		return st;
+	return ack_body(r, id);
+}
+
+mqtt_status_t mqtt_parse_sublist(const uint8_t *pkt, size_t len, int type, mqtt_sublist_t *l)
+{
+	rd_t r;
+	mqtt_status_t st;
+
+	if (type != MQTT_SUBSCRIBE && type != MQTT_UNSUBSCRIBE)
+		return MQTT_E_ARG;
+	if ((st = body(pkt, len, type, &r)) != MQTT_OK)
+		return st;
+	return sublist_body(type, r, l);
 }
 
 int mqtt_sublist_next(const mqtt_sublist_t *l, size_t *off, mqtt_sub_t *out)
@@ -374,16 +456,7 @@ mqtt_status_t mqtt_parse_suback(const uint8_t *pkt, size_t len, mqtt_suback_t *o
 
 	if (st != MQTT_OK)
 		return st;
-	if ((st = get_id(&r, &out->packet_id)) != MQTT_OK)
-		return st;
-	if (r.n == 0)
-		return MQTT_E_MALFORMED;
-	for (size_t i = 0; i < r.n; i++)
-		if (r.p[i] > 2 && r.p[i] != MQTT_SUBACK_FAILURE)
-			return MQTT_E_RETURN_CODE;
-	out->codes = r.p;
-	out->count = r.n;
-	return MQTT_OK;
+	return suback_body(r, out);
 }
 
 mqtt_status_t mqtt_parse_empty(const uint8_t *pkt, size_t len, int type)
@@ -398,6 +471,31 @@ mqtt_status_t mqtt_parse_empty(const uint8_t *pkt, size_t len, int type)
 	return r.n == 0 ? MQTT_OK : MQTT_E_MALFORMED;
 }
 
+mqtt_status_t mqtt_parse_framed(const uint8_t *pkt, size_t len, const mqtt_frame_t *f,
+	mqtt_packet_t *out)
+{
+	rd_t r;
+	mqtt_status_t st = body_of(pkt, len, f, &r);
+
+	if (st != MQTT_OK)
+		return st;
+	memset(out, 0, sizeof *out);
+	out->type = f->type;
+	out->flags = f->flags;
+	switch (f->type) {
+	case MQTT_CONNECT: return connect_body(r, &out->u.connect);
+	case MQTT_CONNACK: return connack_body(r, &out->u.connack);
+	case MQTT_PUBLISH: return publish_body(pkt[0], r, &out->u.publish);
+	case MQTT_SUBSCRIBE:
+	case MQTT_UNSUBSCRIBE: return sublist_body(f->type, r, &out->u.sublist);
+	case MQTT_SUBACK: return suback_body(r, &out->u.suback);
+	case MQTT_PINGREQ:
+	case MQTT_PINGRESP:
+	case MQTT_DISCONNECT: return r.n == 0 ? MQTT_OK : MQTT_E_MALFORMED;
+	default: return ack_body(r, &out->u.packet_id); /* types 4-7 and 11 */
+	}
+}
+
 mqtt_status_t mqtt_parse(const uint8_t *pkt, size_t len, mqtt_packet_t *out)
 {
 	mqtt_frame_t f;
@@ -407,21 +505,7 @@ mqtt_status_t mqtt_parse(const uint8_t *pkt, size_t len, mqtt_packet_t *out)
 		return MQTT_E_MALFORMED;
 	if (st != MQTT_OK)
 		return st;
-	memset(out, 0, sizeof *out);
-	out->type = f.type;
-	out->flags = f.flags;
-	switch (f.type) {
-	case MQTT_CONNECT: return mqtt_parse_connect(pkt, len, &out->u.connect);
-	case MQTT_CONNACK: return mqtt_parse_connack(pkt, len, &out->u.connack);
-	case MQTT_PUBLISH: return mqtt_parse_publish(pkt, len, &out->u.publish);
-	case MQTT_SUBSCRIBE:
-	case MQTT_UNSUBSCRIBE: return mqtt_parse_sublist(pkt, len, f.type, &out->u.sublist);
-	case MQTT_SUBACK: return mqtt_parse_suback(pkt, len, &out->u.suback);
-	case MQTT_PINGREQ:
-	case MQTT_PINGRESP:
-	case MQTT_DISCONNECT: return mqtt_parse_empty(pkt, len, f.type);
-	default: return mqtt_parse_ack(pkt, len, f.type, &out->u.packet_id);
-	}
+	return mqtt_parse_framed(pkt, len, &f, out);
 }
 
 /* ---- serializing: sizes first, then one pass of writes */

@@ -163,6 +163,11 @@ mqtt_status_t mqtt_frame(const uint8_t *buf, size_t len, mqtt_frame_t *f);
 
 /* Parse one whole packet of any type into out (dispatches to the below). */
 mqtt_status_t mqtt_parse(const uint8_t *pkt, size_t len, mqtt_packet_t *out);
+/* The same for a packet mqtt_frame() returned MQTT_OK on (f is its frame,
+ * len == f->total), without framing it again: a stream reader frames
+ * every packet anyway. */
+mqtt_status_t mqtt_parse_framed(const uint8_t *pkt, size_t len, const mqtt_frame_t *f,
+	mqtt_packet_t *out);
 
 mqtt_status_t mqtt_parse_connect(const uint8_t *pkt, size_t len, mqtt_connect_t *out);
 mqtt_status_t mqtt_parse_connack(const uint8_t *pkt, size_t len, mqtt_connack_t *out);

@@ -231,7 +231,8 @@ int connopt_finish(connopt_t *o, const char *cmd, mqttc_config_t *cfg, mqttc_hoo
 
 void connopt_free(connopt_t *o)
 {
-	tlsconf_free(o->tls);
+	if (o->tls != NULL) /* a plain connection runs no TLS code at all */
+		tlsconf_free(o->tls);
 	o->tls = NULL;
 }
 

@@ -69,7 +69,6 @@ mqttc_t *mqttc_new(const mqttc_config_t *cfg, const mqttc_hooks_t *hooks)
 {
 	mqttc_t *c = calloc(1, sizeof *c);
 	mqtt_config_t mc;
-	size_t slot;
 
 	if (c == NULL)
 		return NULL;
@@ -80,15 +79,17 @@ mqttc_t *mqttc_new(const mqttc_config_t *cfg, const mqttc_hooks_t *hooks)
 	c->cfg.max_publish = dflt(cfg->max_publish, (256u << 10) + 1024);
 	c->cfg.tx_max = dflt(cfg->tx_max, (64u << 10) + c->cfg.max_publish);
 	c->cfg.inflight = dflt(cfg->inflight, 16);
+	c->cfg.store = dflt(cfg->store, c->cfg.max_publish * c->cfg.inflight);
+	if (c->cfg.store < c->cfg.max_publish)
+		c->cfg.store = c->cfg.max_publish;
 	c->cfg.qos2_in = dflt(cfg->qos2_in, 64);
 	c->cfg.connect_timeout_ms = (uint32_t)dflt(cfg->connect_timeout_ms, 10000);
 	c->cfg.backoff_base_ms = (uint32_t)dflt(cfg->backoff_base_ms, 500);
 	c->cfg.backoff_cap_ms = (uint32_t)dflt(cfg->backoff_cap_ms, 30000);
 	c->cfg.stable_ms = (uint32_t)dflt(cfg->stable_ms, 10000);
-	slot = c->cfg.max_publish;
 	c->rx = malloc(c->cfg.rx_max);
 	c->tx = malloc(c->cfg.tx_max);
-	c->store = malloc(slot * c->cfg.inflight);
+	c->store = malloc(c->cfg.store);
 	c->slots = calloc(c->cfg.inflight, sizeof *c->slots);
 	c->qos2 = calloc(c->cfg.qos2_in, sizeof *c->qos2);
 	if (c->rx == NULL || c->tx == NULL || c->store == NULL || c->slots == NULL || c->qos2 == NULL)
@@ -101,7 +102,7 @@ mqttc_t *mqttc_new(const mqttc_config_t *cfg, const mqttc_hooks_t *hooks)
 	mc.inflight = c->slots;
 	mc.inflight_n = c->cfg.inflight;
 	mc.store = c->store;
-	mc.store_len = slot * c->cfg.inflight;
+	mc.store_len = c->cfg.store;
 	mc.qos2_ids = c->qos2;
 	mc.qos2_n = c->cfg.qos2_in;
 	mc.on_event = on_event;
@@ -453,6 +454,8 @@ static bool pump(mqttc_t *c, bool readable, uint64_t now)
 		const uint8_t *sb;
 		long n;
 		if (readable && rb != NULL && cap > 0) {
+			if (cap > MQTTC_READ_MAX)
+				cap = MQTTC_READ_MAX;
 			n = c->io.recv(c->io.ctx, rb, cap);
 			if (n > 0) {
 				mqtt_recv_ack(&c->s, (size_t)n);

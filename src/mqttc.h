@@ -36,6 +36,9 @@
 
 #define MQTTC_MAX_ADDRS 8
 #define MQTTC_MAX_SUBS 8
+/* Largest read from the transport: 16 KiB is ~200 small messages per
+ * system call, and what a backlog can make resident of the rx buffer. */
+#define MQTTC_READ_MAX 16384
 
 typedef enum {
 	MQTTC_IDLE,      /* not started, or stopped */
@@ -87,7 +90,9 @@ typedef struct {
 	size_t rx_max;             /* largest inbound packet; default 1 MiB */
 	size_t tx_max;             /* tx buffer; default 64 KiB + largest publish */
 	size_t max_publish;        /* largest outbound PUBLISH; default 256 KiB + 1 KiB */
-	size_t inflight;           /* QoS 1/2 window; default 16 */
+	size_t inflight;           /* QoS 1/2 window (messages); default 16 */
+	size_t store;              /* bytes those messages share (at least
+	                            * max_publish); default max_publish * inflight */
 	size_t qos2_in;            /* inbound QoS 2 ids; default 64 */
 	uint32_t connect_timeout_ms;   /* TCP + TLS + CONNACK; default 10 s */
 	uint32_t backoff_base_ms;      /* default 500 */
@@ -96,8 +101,10 @@ typedef struct {
 } mqttc_config_t;
 
 /* Allocate a client (buffers come from malloc: pages not touched are not
- * resident, so a 1 MiB receive limit costs nothing until used).  Returns
- * NULL on allocation failure or a bad config. */
+ * resident, so a 1 MiB receive limit costs nothing until used; reads take
+ * at most MQTTC_READ_MAX bytes at a time, so a backlog in the socket does
+ * not touch more of it).  Returns NULL on allocation failure or a bad
+ * config. */
 mqttc_t *mqttc_new(const mqttc_config_t *cfg, const mqttc_hooks_t *hooks);
 void mqttc_free(mqttc_t *c);
 

@@ -331,6 +331,39 @@ static void mqtt_codec_filters(void)
 	CHECK_INT(mqtt_check_topic(S("#")), MQTT_E_TOPIC);
 	CHECK_INT(mqtt_check_topic(S("a\xed\xa0\x80")), MQTT_E_UTF8);
 	CHECK_INT(mqtt_check_topic(NULL, 0), MQTT_E_ARG);
+	/* one pass: a wildcard anywhere wins over bad UTF-8 or U+0000 before
+	 * or after it, as when wildcards were looked for first */
+	CHECK_INT(mqtt_check_topic(S("\xc3\xa9/caf\xc3\xa9")), MQTT_OK);
+	CHECK_INT(mqtt_check_topic(S("\xf0\x9f\x98\x80")), MQTT_OK);
+	CHECK_INT(mqtt_check_topic(S("a\xff+")), MQTT_E_TOPIC);
+	CHECK_INT(mqtt_check_topic(S("\xe2+\x82\xac")), MQTT_E_TOPIC);
+	CHECK_INT(mqtt_check_topic("a\0b#", 4), MQTT_E_TOPIC);
+	CHECK_INT(mqtt_check_topic("a\0b", 3), MQTT_E_UTF8);
+	CHECK_INT(mqtt_check_topic(S("a\xc3")), MQTT_E_UTF8);
+	CHECK_INT(mqtt_check_topic(S("a\xc0\xaf")), MQTT_E_UTF8);
+}
+
+/* mqtt_parse_framed() gives what mqtt_parse() gives, for the frame the
+ * caller has; a frame that does not match the length is malformed. */
+static void mqtt_codec_parse_framed(void)
+{
+	static const uint8_t pub[] = { 0x3b, 0x08, 0x00, 0x01, 't', 0x12, 0x34, 'a', 'b', 'c' };
+	static const uint8_t ack[] = { 0x40, 0x02, 0x00, 0x07 };
+	mqtt_packet_t a, b;
+	mqtt_frame_t f;
+	CHECK_INT(mqtt_frame(pub, sizeof pub, &f), MQTT_OK);
+	CHECK_INT(mqtt_parse_framed(pub, sizeof pub, &f, &a), MQTT_OK);
+	CHECK_INT(mqtt_parse(pub, sizeof pub, &b), MQTT_OK);
+	CHECK_INT(a.type, MQTT_PUBLISH);
+	CHECK(a.u.publish.dup && a.u.publish.retain && a.u.publish.qos == 1);
+	CHECK_INT(a.u.publish.packet_id, 0x1234);
+	CHECK_MEM(a.u.publish.payload, a.u.publish.payload_len, "abc", 3);
+	CHECK_INT(b.u.publish.packet_id, a.u.publish.packet_id);
+	CHECK_INT(mqtt_parse_framed(pub, sizeof pub - 1, &f, &a), MQTT_E_MALFORMED);
+	CHECK_INT(mqtt_frame(ack, sizeof ack, &f), MQTT_OK);
+	CHECK_INT(mqtt_parse_framed(ack, sizeof ack, &f, &a), MQTT_OK);
+	CHECK_INT(a.type, MQTT_PUBACK);
+	CHECK_INT(a.u.packet_id, 7);
 }
 
 /* ---- malformations: each packet below is rejected with the given status */
@@ -544,6 +577,7 @@ UNIT_SUITE(mqtt_codec,
 	UNIT_CASE(mqtt_codec_acks), UNIT_CASE(mqtt_codec_subscribe),
 	UNIT_CASE(mqtt_codec_empty), UNIT_CASE(mqtt_codec_remaining_length),
 	UNIT_CASE(mqtt_codec_size_query), UNIT_CASE(mqtt_codec_ser_rejects),
-	UNIT_CASE(mqtt_codec_filters), UNIT_CASE(mqtt_codec_malformed),
+	UNIT_CASE(mqtt_codec_filters), UNIT_CASE(mqtt_codec_parse_framed),
+	UNIT_CASE(mqtt_codec_malformed),
 	UNIT_CASE(mqtt_codec_truncated), UNIT_CASE(mqtt_codec_stream_roundtrip),
 	UNIT_CASE(mqtt_codec_strerror))

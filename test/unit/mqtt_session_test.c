@@ -320,7 +320,7 @@ static void mqtt_session_qos2_in_reconnect(void)
 static void mqtt_session_window_full(void)
 {
 	uint16_t id = 0;
-	char big[SLOT];
+	char big[300];
 	fx_init(256, 256);
 	fx_connect(0, 0, false);
 	fx.log[0] = 0;
@@ -337,11 +337,187 @@ static void mqtt_session_window_full(void)
 	EXPECT_LOG("published 2;");
 	CHECK_INT(pub("w", "x", 1, &id), MQTT_OK);
 	CHECK_INT(id, 5);
-	/* a message larger than a slot */
+	/* a message larger than the tx buffer (256) */
 	feed(B(0x40, 0x02, 0x00, 0x01));
 	memset(big, 'b', sizeof big - 1);
 	big[sizeof big - 1] = 0;
 	CHECK_INT(pub("w", big, 1, &id), MQTT_E_TOO_LARGE);
+}
+
+/* What the broker received in fx.out, one entry per packet: "P<id>d<dup>
+ * <topic>:<payload length>:<first payload byte>;" for a PUBLISH, "R<id>;"
+ * for a PUBREL, "A<id>;" for other acks.  Clears fx.out. */
+static void wire_log(char *buf, size_t cap)
+{
+	size_t off = 0, n = 0;
+	buf[0] = 0;
+	drain();
+	while (off < fx.out_len) {
+		mqtt_frame_t f;
+		mqtt_packet_t pk;
+		CHECK_INT(mqtt_frame(fx.out + off, fx.out_len - off, &f), MQTT_OK);
+		CHECK_INT(mqtt_parse(fx.out + off, f.total, &pk), MQTT_OK);
+		if (pk.type == MQTT_PUBLISH)
+			n += (size_t)snprintf(buf + n, cap - n, "P%ud%d %.*s:%zu:%c;",
+				pk.u.publish.packet_id, pk.u.publish.dup, (int)pk.u.publish.topic_len,
+				pk.u.publish.topic, pk.u.publish.payload_len,
+				pk.u.publish.payload_len ? pk.u.publish.payload[0] : '-');
+		else
+			n += (size_t)snprintf(buf + n, cap - n, "%c%u;",
+				pk.type == MQTT_PUBREL ? 'R' : 'A', pk.u.packet_id);
+		CHECK(n < cap);
+		off += f.total;
+	}
+	fx.out_len = 0;
+}
+
+static mqtt_status_t pub_n(char c, size_t n, int qos, uint16_t *id)
+{
+	static uint8_t payload[256];
+	mqtt_publish_t m = { .topic = "s", .topic_len = 1, .payload = payload,
+		.payload_len = n, .qos = (uint8_t)qos };
+	memset(payload, c, sizeof payload);
+	return mqtt_publish(&fx.s, &m, id);
+}
+
+/* The store (512 bytes here) is shared: messages take their size, the
+ * window is full when it has no room even with slots free; room comes
+ * back as messages complete, in order or not, and what a message that is
+ * not acknowledged leaves around it is reused (compaction). */
+static void mqtt_session_store_ring(void)
+{
+	char got[1024];
+	uint16_t id;
+	fx_init(256, 256);
+	fx_connect(0, 0, false);
+	fx.log[0] = 0;
+	/* 150 + 8 = 158-byte packets: three fit 512, the fourth does not */
+	CHECK_INT(pub_n('a', 150, 1, &id), MQTT_OK);
+	CHECK_INT(pub_n('b', 150, 1, &id), MQTT_OK);
+	CHECK_INT(pub_n('c', 150, 2, &id), MQTT_OK);
+	CHECK_INT(mqtt_inflight_count(&fx.s), 3);
+	CHECK_INT(pub_n('d', 150, 1, &id), MQTT_E_WINDOW_FULL);
+	CHECK_INT(pub_n('d', 30, 1, &id), MQTT_OK); /* 37 bytes still fit */
+	CHECK_INT(id, 4);
+	CHECK_INT(pub_n('e', 2, 1, &id), MQTT_E_WINDOW_FULL); /* no slot left */
+	wire_log(got, sizeof got);
+	CHECK_STR(got, "P1d0 s:150:a;P2d0 s:150:b;P3d0 s:150:c;P4d0 s:30:d;");
+	/* in order: the oldest completes, the next message wraps to offset 0 */
+	feed(B(0x40, 0x02, 0x00, 0x01));
+	CHECK_INT(pub_n('e', 150, 1, &id), MQTT_OK);
+	CHECK_INT(id, 5);
+	/* out of order: 2 (behind it 3 and 4) is not acknowledged, 4 and 5 are */
+	feed(B(0x40, 0x02, 0x00, 0x04, 0x40, 0x02, 0x00, 0x05));
+	CHECK_INT(mqtt_inflight_count(&fx.s), 2);
+	EXPECT_LOG("published 1;published 4;published 5;");
+	/* 316 bytes live (2, 3): 196 more need the holes squeezed out */
+	CHECK_INT(pub_n('f', 188, 1, &id), MQTT_OK);
+	CHECK_INT(pub_n('g', 1, 1, &id), MQTT_E_WINDOW_FULL); /* 512 of 512 */
+	wire_log(got, sizeof got);
+	CHECK_STR(got, "P5d0 s:150:e;P6d0 s:188:f;");
+	/* what moved is intact: the resend after a reconnect shows it */
+	feed(B(0x50, 0x02, 0x00, 0x03));
+	wire_log(got, sizeof got);
+	CHECK_STR(got, "R3;");
+	mqtt_reset_connection(&fx.s);
+	fx_connect(0, 10, true);
+	wire_log(got, sizeof got);
+	CHECK_STR(got, "P2d1 s:150:b;R3;P6d1 s:188:f;");
+	feed(B(0x40, 0x02, 0x00, 0x02, 0x70, 0x02, 0x00, 0x03, 0x40, 0x02, 0x00, 0x06));
+	CHECK_INT(mqtt_inflight_count(&fx.s), 0);
+	CHECK_INT(pub_n('h', 240, 1, &id), MQTT_OK); /* empty: the whole store again */
+	wire_log(got, sizeof got);
+	CHECK_STR(got, "P7d0 s:240:h;");
+}
+
+/* A store smaller than the tx buffer bounds the message size. */
+static void mqtt_session_store_too_large(void)
+{
+	static uint8_t rx[64], tx[256], store[64];
+	static mqtt_inflight_t slots[2];
+	mqtt_session_t s;
+	mqtt_config_t c = { .rx_buf = rx, .rx_len = sizeof rx, .tx_buf = tx, .tx_len = sizeof tx,
+		.inflight = slots, .inflight_n = 2, .store = store, .store_len = sizeof store };
+	mqtt_publish_t m = { .topic = "t", .topic_len = 1, .payload = tx, .payload_len = 57,
+		.qos = 1 };
+	CHECK_INT(mqtt_init(&s, &c), MQTT_OK);
+	CHECK_INT(mqtt_publish(&s, &m, NULL), MQTT_OK); /* 64 bytes: the whole store */
+	CHECK_INT(mqtt_publish(&s, &m, NULL), MQTT_E_WINDOW_FULL);
+	m.payload_len = 58;
+	CHECK_INT(mqtt_publish(&s, &m, NULL), MQTT_E_TOO_LARGE);
+	c.store_len = 15;
+	CHECK_INT(mqtt_init(&s, &c), MQTT_E_ARG);
+	c.store_len = 16;
+	c.inflight_n = 65536; /* slot indices are 16-bit */
+	CHECK_INT(mqtt_init(&s, &c), MQTT_E_ARG);
+}
+
+/* Random publishes, acks in and out of order, QoS 2 steps and reconnects,
+ * checked against a model: after every reconnect the resent packets are
+ * exactly the incomplete messages, oldest first, each with its own bytes. */
+static void mqtt_session_window_model(void)
+{
+	struct { uint16_t id; uint8_t qos, rel; char c; size_t n; } m[NSLOTS];
+	size_t live = 0;
+	uint32_t x = 12345;
+	char got[1024], want[1024];
+	fx_init(256, 256);
+	fx_connect(0, 0, false);
+	for (int step = 0; step < 20000; step++) {
+		x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+		unsigned op = x % 8, r = (x >> 8) % 256;
+		if (op < 3) { /* publish: its size from r */
+			uint16_t id;
+			int qos = 1 + (int)(x >> 20) % 2;
+			char c = (char)('a' + step % 26);
+			mqtt_status_t st = pub_n(c, r % 200, qos, &id);
+			CHECK(st == MQTT_OK || st == MQTT_E_WINDOW_FULL);
+			CHECK((st == MQTT_E_WINDOW_FULL) == (live == NSLOTS) || live < NSLOTS);
+			if (st == MQTT_OK) {
+				CHECK(live < NSLOTS);
+				m[live].id = id;
+				m[live].qos = (uint8_t)qos;
+				m[live].rel = 0;
+				m[live].c = c;
+				m[live].n = r % 200;
+				live++;
+			}
+		} else if (op < 6 && live > 0) { /* the next ack of any live message */
+			size_t k = op == 3 ? 0 : r % live; /* mostly in order */
+			uint8_t a[4] = { 0, 0x02, (uint8_t)(m[k].id >> 8), (uint8_t)m[k].id };
+			if (m[k].qos == 1 || m[k].rel) {
+				a[0] = m[k].qos == 1 ? 0x40 : 0x70;
+				feed(a, 4);
+				memmove(&m[k], &m[k + 1], (live - k - 1) * sizeof m[0]);
+				live--;
+			} else {
+				a[0] = 0x50;
+				feed(a, 4);
+				m[k].rel = 1;
+			}
+		} else if (op == 6) { /* drop and reconnect: every message again */
+			size_t n = 0;
+			drain();
+			fx.out_len = 0;
+			mqtt_reset_connection(&fx.s);
+			fx_connect(0, (uint64_t)step, true);
+			want[0] = 0;
+			for (size_t k = 0; k < live; k++) {
+				if (m[k].rel)
+					n += (size_t)snprintf(want + n, sizeof want - n, "R%u;", m[k].id);
+				else
+					n += (size_t)snprintf(want + n, sizeof want - n, "P%ud%d s:%zu:%c;",
+						m[k].id, 1, m[k].n, m[k].n ? m[k].c : '-');
+			}
+			wire_log(got, sizeof got);
+			CHECK_STR(got, want);
+		} else {
+			drain();
+			fx.out_len = 0;
+		}
+		CHECK_INT(mqtt_inflight_count(&fx.s), live);
+		fx.log[0] = 0;
+	}
 }
 
 /* ids skip 0 and ids still in flight when they wrap */
@@ -866,6 +1042,8 @@ UNIT_SUITE(mqtt_session,
 	UNIT_CASE(mqtt_session_qos0), UNIT_CASE(mqtt_session_qos1),
 	UNIT_CASE(mqtt_session_qos2_out), UNIT_CASE(mqtt_session_qos2_in),
 	UNIT_CASE(mqtt_session_qos2_in_reconnect), UNIT_CASE(mqtt_session_window_full),
+	UNIT_CASE(mqtt_session_store_ring), UNIT_CASE(mqtt_session_store_too_large),
+	UNIT_CASE(mqtt_session_window_model),
 	UNIT_CASE(mqtt_session_packet_ids), UNIT_CASE(mqtt_session_subscribe),
 	UNIT_CASE(mqtt_session_partial_writes), UNIT_CASE(mqtt_session_split_reads),
 	UNIT_CASE(mqtt_session_recv_buf), UNIT_CASE(mqtt_session_reconnect_resend),
