@@ -73,8 +73,25 @@ pub_rows() { # QOS FILE LINES WINDOW-NOTE
 		if (dw + 0 > 0 && d > 0 && m > 0)
 			printf "; wall per delivered message: dmqtt %.1f us, mosquitto_pub %.1f us", dw * 1e6 / d, mw * 1e6 / m }')
 	note="delivered: dmqtt $dgot, mosquitto_pub $mgot of $3$per${4:+; $4}"
-	record "pub -l $3 x 64 B QoS $1, wall" "$dw" "$mw" s "ratio<=1.0" "$note"
-	record "pub -l $3 x 64 B QoS $1, CPU" "$dc" "$mc" s "ratio<=1.0" "median of $RUNS; $note"
+	if [ "$mgot" = "$3" ] || [ "$dw" = - ]; then
+		record "pub -l $3 x 64 B QoS $1, wall" "$dw" "$mw" s "ratio<=1.0" "$note"
+		record "pub -l $3 x 64 B QoS $1, CPU" "$dc" "$mc" s "ratio<=1.0" "median of $RUNS; $note"
+		return
+	fi
+	# the reference did not do the whole job (mosquitto_pub -l at QoS 1
+	# stops at the 16-bit packet id wrap): its totals are no reference for
+	# the whole input, so they are shown, and the check is per message
+	# each tool delivered
+	record "pub -l $3 x 64 B QoS $1, wall" "$dw" "$mw" s "-" "totals, not comparable: $note"
+	record "pub -l $3 x 64 B QoS $1, CPU" "$dc" "$mc" s "-" "totals, not comparable: median of $RUNS; $note"
+	record "pub -l $3 x 64 B QoS $1, wall per delivered message" \
+		"$(awk -v t="$dw" -v n="$dgot" 'BEGIN { printf "%.2f", t * 1e6 / n }')" \
+		"$(awk -v t="$mw" -v n="$mgot" 'BEGIN { printf "%.2f", t * 1e6 / n }')" us "ratio<=1.0" \
+		"wall / messages the subscriber received: dmqtt $dgot, mosquitto_pub $mgot"
+	record "pub -l $3 x 64 B QoS $1, CPU per delivered message" \
+		"$(awk -v t="$dc" -v n="$dgot" 'BEGIN { printf "%.2f", t * 1e6 / n }')" \
+		"$(awk -v t="$mc" -v n="$mgot" 'BEGIN { printf "%.2f", t * 1e6 / n }')" us "ratio<=1.0" \
+		"CPU / messages the subscriber received: dmqtt $dgot, mosquitto_pub $mgot"
 }
 win="in-flight window: dmqtt 4096 messages sharing a 512 KiB store (20 at QoS 2), mosquitto_pub 20 (its default; the rest of stdin waits in its memory)"
 pub_rows 0 "$T/lines" "$N" ""
