@@ -10,9 +10,12 @@ mkdir -p "$BENCH_DIR"
 : >"$BENCH_TSV"
 sh toolchain/deps.sh || exit 1
 make -s -j2 bin cross >/dev/null || exit 1
-for b in ${BENCHES:-$(ls test/bench/*.sh | grep -v -e /run.sh -e /lib.sh -e /report.sh -e /charts.sh -e /json.sh)}; do
+for b in ${BENCHES:-$(ls test/bench/*.sh | grep -v -e /run.sh -e /lib.sh -e /report.sh -e /charts.sh -e /readme.sh -e /json.sh)}; do
 	echo "== $b"
 	sh "$b" || echo "!! $b exited non-zero"
+	# let the previous benchmark's peers finish exiting (fleet.sh tears
+	# down 10,000 sessions) before the next one measures anything
+	sleep 3
 done
 rm -f "$BENCH_DIR/ratios.png" "$BENCH_DIR/size.png"
 charts_ok=1
