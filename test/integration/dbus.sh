@@ -20,7 +20,6 @@ export PYTHONDONTWRITEBYTECODE=1   # the template is imported: no __pycache__
 DST="org.dmqtt.Test /org/dmqtt/Test org.dmqtt.Test"
 MOCK="org.dmqtt.Test /org/dmqtt/Test org.freedesktop.DBus.Mock"
 DBUSD="org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus"
-now_ms() { date +%s%3N; }
 
 for b in "$DMQTT" "$ASAN"; do
 	[ -x "$b" ] || { fail binary "$b missing (make -s bin && make -s TARGET=asan bin)"; finish; exit 1; }

@@ -29,7 +29,6 @@ DMQTT_HOSTS=$T_TMP/hosts.empty
 export DMQTT_RESOLV_CONF DMQTT_HOSTS
 unset DMQTT_DNS_SERVER
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # a loopback port free for both UDP and TCP (small race accepted)
 free_port2() {
 	$PY -c '

@@ -32,17 +32,6 @@ EMU=$ROOT/test/emu/veeahub
 SRV=_dmqtt._tcp.service.veeamesh.local
 HOST=dmqtt-broker-application.service.veeamesh.local
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-# wait_for SECONDS CMD...: poll CMD every 50 ms
-wait_for() {
-	_wf_n=$(($1 * 20))
-	shift
-	while ! "$@"; do
-		_wf_n=$((_wf_n - 1))
-		[ $_wf_n -le 0 ] && return 1
-		sleep 0.05
-	done
-}
 count() { grep -cE -- "$1" "$2" 2>/dev/null || true; }
 at_least() { [ "$(count "$1" "$2")" -ge "$3" ]; }
 # the unix-ms stamps of faultnet log lines matching RE

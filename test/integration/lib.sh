@@ -22,6 +22,20 @@ t_cleanup() {
 trap t_cleanup EXIT
 trap 'exit 130' INT TERM
 
+# now_ms: wall clock in milliseconds
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# wait_for SECONDS CMD...: poll CMD every 50 ms until it succeeds (1 when
+# SECONDS pass first)
+wait_for() {
+	_wf_n=$(($1 * 20))
+	shift
+	while ! "$@"; do
+		_wf_n=$((_wf_n - 1))
+		[ $_wf_n -le 0 ] && return 1
+		sleep 0.05
+	done
+}
+
 ok() { T_PASS=$((T_PASS + 1)); echo "ok   $1"; }
 fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL $1: $2"; }
 

@@ -46,7 +46,6 @@ fb_start() {
 }
 fb_stop() { kill "$FB_PID" 2>/dev/null; wait "$FB_PID" 2>/dev/null; }
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # case SCENARIO WANT_RC STDERR_REGEX MAX_MS TOOL ARGS... : one client run.
 # STDERR_REGEX must match the (single) error line for a non-zero exit, or

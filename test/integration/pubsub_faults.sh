@@ -16,17 +16,6 @@
 # a private copy: a rebuild in the tree while this runs cannot pull it away
 cp "$DMQTT" "$T_TMP/dmqtt" && DMQTT=$T_TMP/dmqtt
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-# wait_for SECONDS CMD...: poll CMD every 50 ms
-wait_for() {
-	_wf_n=$(($1 * 20))
-	shift
-	while ! "$@"; do
-		_wf_n=$((_wf_n - 1))
-		[ $_wf_n -le 0 ] && return 1
-		sleep 0.05
-	done
-}
 count() { grep -cE "$1" "$2" 2>/dev/null || true; }
 at_least() { [ "$(count "$1" "$2")" -ge "$3" ]; }
 # the millisecond stamp of the first line of FILE matching RE after line N
