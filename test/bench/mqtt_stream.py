@@ -26,23 +26,9 @@ import subprocess
 import sys
 import time
 
-
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n % 128
-        n //= 128
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def pkt(first, body=b""):
-    return bytes([first]) + varint(len(body)) + body
-
-
-def s16(b):
-    return struct.pack(">H", len(b)) + b
+# the packet encoders of the adversarial tests' fake broker
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from fakebroker import pkt, s16  # noqa: E402
 
 
 def split(buf):
