@@ -568,7 +568,9 @@ static size_t line_len(const char *p, const char *end, const char **next)
 
 /*
  * A banner "-----<kw> <label>-----" filling the line [p, p + n) apart from
- * trailing spaces, tabs and CR.  The label: printable ASCII without '-'
+ * a CR before the LF, and for END also trailing spaces and tabs (BearSSL
+ * keeps whatever follows a BEGIN label in the block's name, and refuses
+ * the block once that name passes 127 bytes).  The label: printable ASCII without '-'
  * at either end, no two spaces in a row (RFC 7468 section 3).  1 with the
  * label set, 0 if the line does not start with "-----<kw>", -1 if it does
  * but is not a well-formed banner.
@@ -580,7 +582,9 @@ static int banner(const char *p, size_t n, const char *kw, const char **label,
 
 	if (n < 5 + k || memcmp(p, "-----", 5) != 0 || memcmp(p + 5, kw, k) != 0)
 		return 0;
-	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	while (kw[0] == 'E' && n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
 		n--;
 	if (n < 5 + k + 1 + 1 + 5 || p[5 + k] != ' ' || memcmp(p + n - 5, "-----", 5) != 0)
 		return -1;
@@ -651,7 +655,20 @@ int pem_armour_next(const char *text, size_t len, size_t *pos, pem_armour_t *blk
 /* see pem.h */
 int pem_armour_decode(const pem_armour_t *blk, uint8_t *out, size_t cap, size_t *n)
 {
+	const char *p = blk->body, *end = blk->body + blk->body_len, *next;
 	size_t off;
+
+	/* RFC 7468's strict form: every line holds base64, and a CR only ends
+	 * a line (BearSSL's decoder, for one, refuses a blank line after the
+	 * padding) */
+	*n = 0;
+	for (; p < end; p = next) {
+		size_t l = line_len(p, end, &next);
+		if (l > 0 && p[l - 1] == '\r')
+			l--;
+		if (l == 0 || memchr(p, '\r', l) != NULL)
+			return -1;
+	}
 
 	switch (b64_decode(blk->body, blk->body_len, out, cap, n, &off)) {
 	case B64_OK:

@@ -117,8 +117,9 @@ const char *pem_strerror(pem_status_t st);
  * over a thousand instructions per character, this a few.
  *
  * A block is a BEGIN line "-----BEGIN <label>-----" at the start of a line
- * (nothing but spaces, tabs or CR after it on the line), base64 lines, and
- * an END line "-----END <label>-----" with the same label.  Text between
+ * (only a CR may follow it before the LF), base64 lines, and an END line
+ * "-----END <label>-----" with the same label (spaces, tabs or CR may
+ * follow it).  Text between
  * blocks is skipped.  What this accepts, BearSSL's decoder decodes to the
  * same labels and bytes (fuzz/pem_armour.c checks that on every input);
  * it is stricter where the two could disagree: outside a block, a line
@@ -149,7 +150,8 @@ int pem_armour_next(const char *text, size_t len, size_t *pos,
  * The bytes of a block's body into out[0..cap): base64 as proto/base64
  * reads it (alphabet, padding only at the end, zero unused bits, line
  * breaks only between 4-character groups: the 64-column lines tools write,
- * as BearSSL's decoder also requires).
+ * as BearSSL's decoder also requires), with no blank line and a CR only
+ * before a LF.
  * Returns 0 with *n set, -1 for bad base64, -2 when cap is too small
  * (body_len / 4 * 3 always suffices).
  */

@@ -1167,6 +1167,8 @@ static void pem_armour_reads(void)
 	CHECK_INT(armour_all("-----Begin CERTIFICATE-----\nQUJD\n", &nb, &line), -1);
 	CHECK_INT(armour_all("-----BEGIN CERTIFICATE----\nQUJD\n", &nb, &line), -1);
 	CHECK_INT(armour_all("-----BEGIN  CERTIFICATE-----\nQUJD\n", &nb, &line), -1);
+	CHECK_INT(armour_all("-----BEGIN CERTIFICATE----- \nQUJD\n-----END CERTIFICATE-----\n",
+		&nb, &line), -1);
 	CHECK_INT(armour_all("-----BEGIN Certificate-----\nQUJD\n-----END Certificate-----\n",
 		&nb, &line), -1);
 	CHECK_INT(armour_all("-----\n", &nb, &line), -1);
@@ -1178,6 +1180,10 @@ static void pem_armour_reads(void)
 	pos = 0;
 	CHECK_INT(pem_armour_next("-----BEGIN A-----\nQU JD\n-----END A-----\n", strlen("-----BEGIN A-----\nQU JD\n-----END A-----\n"), &pos, &a), 1);
 	CHECK_INT(pem_armour_decode(&a, der, sizeof der, &n), -1);
+	pos = 0;
+	CHECK_INT(pem_armour_next("-----BEGIN A-----\nQQ==\n\r\n-----END A-----\n",
+		strlen("-----BEGIN A-----\nQQ==\n\r\n-----END A-----\n"), &pos, &a), 1);
+	CHECK_INT(pem_armour_decode(&a, der, sizeof der, &n), -1); /* a blank line */
 	pos = 0;
 	CHECK_INT(pem_armour_next("-----BEGIN A-----\nQUI=\n-----END A-----\n", strlen("-----BEGIN A-----\nQUI=\n-----END A-----\n"), &pos, &a), 1);
 	CHECK_INT(pem_armour_decode(&a, der, sizeof der, &n), 0);
